@@ -1,2 +1,91 @@
-/** @packageDocumentation placeholder */
-export {};
+/**
+ * @packageDocumentation
+ * `@rackmem/krdma`: node-to-node RPC and one-sided access to remote memory slabs behind the
+ * {@link Fabric} port, a versioned binary wire protocol with a hardened streaming decoder,
+ * challenge/response authentication, the donor service, and an in-process loopback transport.
+ */
+
+/** Typed errors: {@link KrdmaError} (code + message) and {@link ProtocolError}. */
+export { KrdmaError, ProtocolError, type ProtocolErrorCode } from './internal/errors.js';
+/** Node identity: name, FNV-1a 32-bit hash, default port. */
+export { DEFAULT_PORT, nodeHash, nodeIdentity, type NodeIdentity } from './internal/identity.js';
+/** The Fabric port and its types. */
+export type {
+  AllocDone,
+  ConnectDone,
+  Fabric,
+  FabricStatus,
+  PeerAddress,
+  PeerEvent,
+  PeerId,
+  PeerInfo,
+  PeerState,
+  PingDone,
+  ReadOp,
+  RemoteSlab,
+  RemoteStats,
+  RpcDone,
+  RpcHandler,
+  RpcRespond,
+  StatsDone,
+  StatusDone,
+  WriteOp,
+} from './internal/fabric.js';
+/** Wire limits checked by the decoder. */
+export { DEFAULT_WIRE_LIMITS, resolveWireLimits, type WireLimits } from './internal/wire/limits.js';
+/** Wire format: constants, message types, error codes. */
+export {
+  HEADER_BYTES,
+  MessageType,
+  NONCE_BYTES,
+  PING_TOKEN_BYTES,
+  PROOF_BYTES,
+  PROTOCOL_VERSION,
+  WireErrorCode,
+  messageTypeName,
+  wireErrorName,
+  type MessageOf,
+  type MessageTypeName,
+  type ReadVectorEntry,
+  type WireErrorName,
+  type WireMessage,
+  type WriteVectorEntry,
+} from './internal/wire/messages.js';
+/** Frame encoder (into caller-provided buffers). */
+export { encodeFrame, encodeFrameBytes, frameByteLength, payloadByteLength } from './internal/wire/encode.js';
+/** Streaming frame decoder. */
+export { FrameDecoder, type FrameDecoderOptions, type FrameSink } from './internal/wire/decode.js';
+/** Completion status mapping of wire error codes. */
+export { statusOfWireError } from './internal/status.js';
+/** Authentication state machines (I/O-free). */
+export {
+  ClientHandshake,
+  MIN_SECRET_BYTES,
+  ServerHandshake,
+  authProof,
+  type AuthStep,
+  type HandshakeConfig,
+  type ServerHandshakeOptions,
+} from './internal/auth/handshake.js';
+/** The donor service (I/O-free). */
+export { DonorError, DonorService, type DonorErrorCode, type DonorOptions, type DonorSlab, type DonorStats } from './internal/donor/donor.js';
+/** Runtime ports a transport is given. */
+export {
+  DEFAULT_SESSION_TIMEOUTS,
+  type Clock,
+  type NonceSource,
+  type Scheduler,
+  type SessionTimeouts,
+} from './internal/session/ports.js';
+/** The per-connection protocol engine and the Fabric base that transports build on. */
+export { Session, type SessionConfig, type SessionCounters, type SessionEnd, type SessionHooks } from './internal/session/session.js';
+export { SessionFabric, type SessionFabricOptions } from './internal/session/session-fabric.js';
+/** The in-process loopback transport. */
+export {
+  LoopbackFabric,
+  LoopbackNetwork,
+  type LoopbackNetworkOptions,
+  type LoopbackNodeOptions,
+} from './internal/loopback/network.js';
+/** Runtime adapters (ambient scheduling, CSPRNG nonces, monotonic clock). */
+export { cryptoNonceSource, immediateScheduler, microtaskScheduler, monotonicClock } from './adapters/runtime.js';
