@@ -1,0 +1,17 @@
+/** Error codes raised by the paging engine. Each names what went wrong so a caller can act. */
+export type VmErrorCode =
+  | 'invalid-config'
+  | 'page-out-of-range'
+  | 'unexpected-completion'
+  | 'command-queue-overflow'
+  | 'invalid-budget';
+
+/** A typed error of the paging engine: `code` for programs, `message` for people. */
+export class VmError extends Error {
+  readonly code: VmErrorCode;
+  constructor(code: VmErrorCode, message: string) {
+    super(message);
+    this.name = 'VmError';
+    this.code = code;
+  }
+}
