@@ -141,6 +141,7 @@ export class PagingEngine {
       case ACTIVE:
         if (isWrite && this.tracking && !(this.flags[page] & FLAG_DIRTY)) {
           // A write-protect fault reported as a fault: the first write to a clean page.
+          counts[C.pgfault_wp]++;
           this.markDirty(page);
           this.commands.push(Command.Unprotect, page, this.frameOfPage[page], 0);
         } else {

@@ -42,7 +42,6 @@ export class InMemoryPager {
   private readonly mappedFrame: Int32Array;
   private readonly writeProtected: Uint8Array;
   private readonly waiters = new Map<number, Waiter[]>();
-  private readonly ready: number[] = [];
   private readonly batchScratch: Int32Array;
   private draining = false;
   private readonly pageSize: number;
@@ -102,10 +101,7 @@ export class InMemoryPager {
     if (this.draining) return;
     this.draining = true;
     try {
-      do {
-        this.drainCommands();
-        this.completeReadyAccesses();
-      } while (this.engine.commands.size > 0);
+      this.drainCommands();
     } finally {
       this.draining = false;
     }
@@ -147,7 +143,7 @@ export class InMemoryPager {
         case Command.Map:
           this.mappedFrame[page] = q.frame;
           this.writeProtected[page] = q.arg;
-          this.ready.push(page);
+          this.resolveWaiters(page);
           break;
         case Command.Unmap:
           this.mappedFrame[page] = -1;
@@ -160,14 +156,14 @@ export class InMemoryPager {
           break;
         case Command.Poison:
           this.mappedFrame[page] = -1;
-          this.ready.push(page);
+          this.resolveWaiters(page);
           break;
         case Command.Wake:
-          this.ready.push(page);
+          this.resolveWaiters(page);
           break;
         case Command.Unprotect:
           this.writeProtected[page] = 0;
-          this.ready.push(page);
+          this.resolveWaiters(page);
           break;
         default:
           throw new VmError('unexpected-completion', `unknown command kind ${q.kind}`);
@@ -192,29 +188,28 @@ export class InMemoryPager {
     }
   }
 
-  private completeReadyAccesses(): void {
-    while (this.ready.length > 0) {
-      const page = this.ready.shift() as number;
-      const list = this.waiters.get(page);
-      if (!list) continue;
-      const frame = this.mappedFrame[page];
-      if (frame < 0) {
-        if (this.engine.pageState(page) === 7 /* poisoned */) {
-          this.waiters.delete(page);
-          for (const waiter of list) waiter.callback(new PoisonedPageError(page), EMPTY);
-        }
-        continue;
+  /**
+   * Runs the threads waiting on `page` at the moment the engine maps (or wakes, or poisons) it,
+   * before any later command can unmap it again, as a woken thread would. A thread that finds the
+   * page unmapped faults again; a write to a write-protected page reports the write first.
+   */
+  private resolveWaiters(page: number): void {
+    const list = this.waiters.get(page);
+    if (!list) return;
+    const frame = this.mappedFrame[page];
+    if (frame < 0) {
+      if (this.engine.pageState(page) === 7 /* poisoned */) {
+        this.waiters.delete(page);
+        for (const waiter of list) waiter.callback(new PoisonedPageError(page), EMPTY);
+      } else {
+        this.engine.fault(page, list.some((w) => w.isWrite));
       }
-      const remaining: Waiter[] = [];
-      for (const waiter of list) {
-        if (waiter.isWrite && this.writeProtected[page]) remaining.push(waiter);
-        else waiter.callback(null, this.frameBytes[frame]);
-      }
-      if (remaining.length === 0) this.waiters.delete(page);
-      else {
-        this.waiters.set(page, remaining);
-        this.engine.dirtied(page); // a waiting write needs the page writable
-      }
+      return;
     }
+    const blocked = list.filter((w) => w.isWrite && this.writeProtected[page]);
+    if (blocked.length === 0) this.waiters.delete(page);
+    else this.waiters.set(page, blocked);
+    for (const waiter of list) if (!blocked.includes(waiter)) waiter.callback(null, this.frameBytes[frame]);
+    if (blocked.length > 0) this.engine.dirtied(page);
   }
 }
