@@ -99,6 +99,8 @@ export class Session {
   private readonly handshakeDeadlineNs: number;
   private heartbeatOutstanding = false;
   private peer: string | null = null;
+  /** The name the peer claimed in its hello or challenge (not yet proven). */
+  private claimedName: string | null = null;
 
   constructor(
     readonly role: 'client' | 'server',
@@ -373,8 +375,10 @@ export class Session {
 
   private onHandshakeFrame(message: WireMessage): void {
     let step: AuthStep;
+    if (message.type === 'hello' || message.type === 'auth-challenge') this.claimedName = message.nodeName;
     if (message.type === 'error') {
-      this.finish({ state: 'refused', status: 'rejected', reason: `peer refused the connection: ${message.reason}` });
+      const who = this.claimedName === null ? 'peer' : `peer "${this.claimedName}" (unauthenticated)`;
+      this.finish({ state: 'refused', status: 'rejected', reason: `${who} refused the handshake: ${message.reason}` });
       return;
     }
     if (this.client !== null && message.type === 'auth-challenge') step = this.client.onChallenge(message);
