@@ -1,5 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { frameArbitrary } from '../../../test/arbitraries.js';
 import { SECRET } from '../../../test/harness.js';
+import { ClientHandshake } from '../auth/handshake.js';
 import { DonorService } from '../donor/donor.js';
 import type { FabricStatus } from '../fabric.js';
 import { nodeIdentity } from '../identity.js';
@@ -75,6 +78,34 @@ describe('session', () => {
     expect(statuses).toEqual([]);
     deferred.forEach((fn) => fn());
     expect(statuses).toEqual(['peer-lost']);
+  });
+
+  it('survives any sequence of valid frames after authentication: it answers or closes, never throws', () => {
+    fc.assert(
+      fc.property(fc.array(frameArbitrary(resolveWireLimits()), { maxLength: 25 }), (frames) => {
+        const { session, sent, ends, deferred } = serverSession();
+        const client = new ClientHandshake({ secret: SECRET, localName: 'client', nonce: new Uint8Array(32).fill(3) });
+        session.receive(encodeFrameBytes(0, client.hello()));
+        const challenge = sent.pop();
+        if (challenge?.type !== 'auth-challenge') throw new Error('no challenge');
+        const step = client.onChallenge(challenge);
+        if (!step.ok || step.reply === null) throw new Error('client refused');
+        session.receive(encodeFrameBytes(0, step.reply));
+        expect(sent.pop()).toEqual({ type: 'auth-ok' });
+        expect(session.isUp).toBe(true);
+        for (const { requestId, message } of frames) {
+          const before = sent.length;
+          session.receive(encodeFrameBytes(requestId, message));
+          deferred.splice(0).forEach((fn) => fn());
+          if (session.isClosed) break;
+          // Requests are answered (ok or error); replies to unknown ids are dropped silently.
+          const isRequest = ['alloc', 'free', 'read', 'write', 'readv', 'writev', 'ping', 'stats', 'rpc'].includes(message.type);
+          if (isRequest) expect(sent.length).toBe(before + 1);
+        }
+        expect(session.isClosed).toBe(ends.length === 1);
+      }),
+      { numRuns: 150 },
+    );
   });
 
   it('truncates reasons on character boundaries', () => {

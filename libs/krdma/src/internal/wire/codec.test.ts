@@ -174,3 +174,21 @@ describe('decoder refusals', () => {
     expect(error?.code).toBe('bad-magic');
   });
 });
+
+describe('decoder memory', () => {
+  it('buffers a split payload in proportion to the bytes received, not the length announced', () => {
+    const sizes: number[] = [];
+    const decoder = new FrameDecoder({ allocate: (n) => (sizes.push(n), new Uint8Array(n)) });
+    const data = new Uint8Array(1 << 20).map((_, i) => i & 0xff);
+    const frame = encodeFrameBytes(3, { type: 'read-reply', data });
+    let seen: Uint8Array | null = null;
+    expect(decoder.feed(frame.subarray(0, 100), () => expect.unreachable())).toBeNull();
+    expect(sizes).toEqual([64 * 1024]);
+    for (let at = 100; at < frame.length; at += 50_000) {
+      expect(decoder.feed(frame.subarray(at, Math.min(frame.length, at + 50_000)), (_id, m) => (seen = m.type === 'read-reply' ? m.data : null))).toBeNull();
+    }
+    expect(seen).toEqual(data);
+    expect(Math.max(...sizes)).toBe(data.length);
+    expect(sizes.every((size, i) => i === 0 || size >= 2 * sizes[i - 1] || size === data.length)).toBe(true);
+  });
+});

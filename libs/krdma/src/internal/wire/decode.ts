@@ -30,6 +30,8 @@ export interface FrameDecoderOptions {
 const STAGE_HEADER = 0;
 const STAGE_PAYLOAD = 1;
 const STAGE_FAILED = 2;
+/** First buffer size for a payload that arrives in pieces. */
+const INITIAL_PARTIAL_BYTES = 64 * 1024;
 
 /** Inclusive [min, max] payload bytes of each message type under the given limits. */
 function payloadBounds(type: MessageTypeName, limits: WireLimits): readonly [number, number] {
@@ -84,7 +86,8 @@ function payloadBounds(type: MessageTypeName, limits: WireLimits): readonly [num
  * to the sink. Every header field and length is checked against the limits before anything is
  * allocated; a violation returns a typed {@link ProtocolError} (and the decoder stays failed:
  * the transport must close the connection). It never throws on any input and never allocates
- * more than `maxPayloadBytes` for one frame.
+ * more than `maxPayloadBytes` for one frame; a payload arriving in pieces is buffered in a
+ * buffer that grows with the bytes received (from 64 KiB), not with the length announced.
  *
  * Byte fields of decoded messages (`data`, `payload`, `chunks`, vector entry `data`) are views
  * into the fed chunk or into the frame's own buffer, with no copy; copy them if you keep them
@@ -167,13 +170,13 @@ export class FrameDecoder {
           if (error !== null) return this.fail(error);
           continue;
         }
-        if (this.payload === null) this.payload = this.allocate(this.payloadBytes);
         const take = Math.min(this.payloadBytes - this.payloadFill, end - pos);
-        this.payload.set(chunk.subarray(pos, pos + take), this.payloadFill);
+        this.reserve(this.payloadFill + take);
+        (this.payload as Uint8Array).set(chunk.subarray(pos, pos + take), this.payloadFill);
         this.payloadFill += take;
         pos += take;
         if (this.payloadFill < this.payloadBytes) break;
-        const whole = this.payload;
+        const whole = this.payload as Uint8Array;
         this.payload = null;
         this.payloadFill = 0;
         this.stage = STAGE_HEADER;
@@ -182,6 +185,20 @@ export class FrameDecoder {
       }
     }
     return null;
+  }
+
+  /**
+   * Makes the partial-payload buffer hold at least `needed` bytes. It grows geometrically with
+   * the bytes that actually arrived (from 64 KiB), never beyond the frame's checked length, so a
+   * peer that announces a large frame and stalls pins little memory.
+   */
+  private reserve(needed: number): void {
+    const current = this.payload === null ? 0 : this.payload.length;
+    if (needed <= current) return;
+    const size = Math.min(this.payloadBytes, Math.max(needed, INITIAL_PARTIAL_BYTES, current * 2));
+    const grown = this.allocate(size);
+    if (this.payload !== null) grown.set(this.payload.subarray(0, this.payloadFill));
+    this.payload = grown;
   }
 
   private fail(error: ProtocolError): ProtocolError {
