@@ -1,0 +1,109 @@
+import type { Backend, IoDone, IoStatus } from './types.js';
+
+/** One stored copy: a slab on a node. Inactive once dropped, freed or lost. */
+export class Replica {
+  active = true;
+
+  constructor(readonly backend: Backend, readonly slab: number) {}
+
+  get nodeId(): string {
+    return this.backend.nodeId;
+  }
+}
+
+/** A ready set of slabs on distinct nodes (what the pool holds). */
+export interface SlabSet {
+  readonly replicas: Replica[];
+  readonly sizeBytes: number;
+}
+
+export const OP_WRITE = 0;
+export const OP_READ = 1;
+export const OP_DISCARD = 2;
+
+/** An accepted page operation. */
+export class PageOp {
+  remaining = 0;
+  ok: Replica[] = [];
+  tried: Replica[] = [];
+  lastStatus: IoStatus = 'error';
+
+  constructor(
+    readonly kind: number,
+    readonly page: number,
+    readonly buf: Uint8Array | null,
+    readonly done: IoDone | null,
+  ) {}
+}
+
+/** Re-replication of one slot onto a new slab. */
+export class Rebuild {
+  target: Replica | null = null;
+  aborted = false;
+  releaseTargetOnDrain = false;
+  copiesInFlight = 0;
+  pendingCopies = 0;
+  private cursor = 0;
+  readonly needsCopy: Uint8Array;
+
+  constructor(readonly targetNodeId: string, pageCount: number) {
+    this.needsCopy = new Uint8Array(pageCount);
+  }
+
+  /** The page (slot-local index) must be copied (again). */
+  mark(local: number): void {
+    if (this.needsCopy[local] === 0) {
+      this.needsCopy[local] = 1;
+      this.pendingCopies++;
+    }
+  }
+
+  /** Take the next page to copy, or -1. */
+  next(): number {
+    if (this.pendingCopies === 0) return -1;
+    const n = this.needsCopy.length;
+    for (let step = 0; step < n; step++) {
+      const i = (this.cursor + step) % n;
+      if (this.needsCopy[i] === 1) {
+        this.needsCopy[i] = 0;
+        this.pendingCopies--;
+        this.cursor = (i + 1) % n;
+        return i;
+      }
+    }
+    return -1;
+  }
+}
+
+export const SLOT_UNBOUND = 0;
+export const SLOT_BINDING = 1;
+export const SLOT_BOUND = 2;
+
+/** One slab-sized slot of a region. */
+export class Slot {
+  state = SLOT_UNBOUND;
+  /** Active replicas (replaced, never mutated in place, so in-flight snapshots stay valid). */
+  replicas: Replica[] = [];
+  setSizeBytes = 0;
+  liveCount = 0;
+  writesInFlight = 0;
+  readsInFlight = 0;
+  copiesInFlight = 0;
+  waiters: PageOp[] = [];
+  rebuild: Rebuild | null = null;
+  repairQueued = false;
+  repairParked = false;
+  /** Dropped replicas on live nodes, freed once no I/O is in flight on the slot. */
+  deferredFrees: Replica[] = [];
+
+  constructor(
+    readonly index: number,
+    readonly firstPage: number,
+    readonly pageCount: number,
+    readonly sizeBytes: number,
+  ) {}
+
+  ioIdle(): boolean {
+    return this.writesInFlight === 0 && this.readsInFlight === 0 && this.copiesInFlight === 0;
+  }
+}
