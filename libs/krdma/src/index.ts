@@ -88,4 +88,4 @@ export {
   type LoopbackNodeOptions,
 } from './internal/loopback/network.js';
 /** Runtime adapters (ambient scheduling, CSPRNG nonces, monotonic clock). */
-export { cryptoNonceSource, immediateScheduler, microtaskScheduler, monotonicClock } from './adapters/runtime.js';
+export { cryptoNonceSource, defaultNodeName, immediateScheduler, microtaskScheduler, monotonicClock } from './adapters/runtime.js';

@@ -1,6 +1,7 @@
 // Runtime pieces that touch the process (ambient scheduling, crypto randomness, the real clock).
 // They live in adapters/ because the determinism rule keeps them out of the cores.
 import { randomFillSync } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Clock, NonceSource, Scheduler } from '../internal/session/ports.js';
 
 /** A scheduler running deferred work as microtasks (FIFO). */
@@ -14,3 +15,8 @@ export const cryptoNonceSource: NonceSource = (into) => void randomFillSync(into
 
 /** The process's monotonic clock in integer nanoseconds. */
 export const monotonicClock: Clock = { nowNs: () => Number(process.hrtime.bigint()) };
+
+/** The default node name: the host name (as the original krdma). */
+export function defaultNodeName(): string {
+  return hostname();
+}

@@ -272,3 +272,12 @@ describe('loopback transport', () => {
     expect(self).toBe('rejected');
   });
 });
+
+describe('loopback configuration', () => {
+  it('refuses a short secret and a second node at the same address', () => {
+    const rack = makeRack();
+    expect(() => rack.network.addNode({ nodeName: 'x', secret: new Uint8Array(8) })).toThrow(/at least 16/);
+    rack.network.addNode({ nodeName: 'y', secret: SECRET });
+    expect(() => rack.network.addNode({ nodeName: 'y', secret: SECRET })).toThrow(/already listens/);
+  });
+});

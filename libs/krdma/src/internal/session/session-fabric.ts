@@ -1,3 +1,4 @@
+import { MIN_SECRET_BYTES } from '../auth/handshake.js';
 import { DonorService, type DonorOptions } from '../donor/donor.js';
 import { KrdmaError } from '../errors.js';
 import type {
@@ -104,8 +105,9 @@ export abstract class SessionFabric implements Fabric {
       maxInFlight,
       maxServing,
     };
-    // Fail early on a bad secret rather than at the first connection.
-    new Session('client', this.sessionConfig, new Uint8Array(NONCE_BYTES), { send() {}, up() {}, ended() {} });
+    if (options.secret.length < MIN_SECRET_BYTES) {
+      throw new KrdmaError('secret-too-short', `the cluster secret is ${options.secret.length} bytes; use at least ${MIN_SECRET_BYTES} random bytes`);
+    }
   }
 
   /** Transport-specific dialling: reach `address`, then `openSession('client', ...)` and `start()` it; or `failConnect`. */

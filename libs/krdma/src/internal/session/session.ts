@@ -311,7 +311,7 @@ export class Session {
   }
 
   private post(message: WireMessage, expect: MessageTypeName, onReply: Pending['onReply'], onFail: Pending['onFail']): void {
-    const defer = this.config.scheduler.defer;
+    const defer = (fn: () => void): void => this.config.scheduler.defer(fn);
     if (this.state !== 'up') {
       const reason = this.state === 'closed' ? 'the connection to the peer is closed' : 'the peer is not authenticated yet';
       defer(() => onFail('peer-lost', reason));
