@@ -92,3 +92,12 @@ export function usedBytes(nodes: MemoryNodeSet, count = 3): number {
   for (let i = 0; i < count; i++) sum += nodes.usedBytes(`n${i}`);
   return sum;
 }
+
+/** Index of the first pending op on `nodeId` of `kind` (throws when there is none). */
+export function pendingIndex(nodes: MemoryNodeSet, nodeId: string, kind: 'alloc' | 'read' | 'write'): number {
+  for (let i = 0; i < nodes.pendingCount(); i++) {
+    const op = nodes.pendingOp(i);
+    if (op.nodeId === nodeId && op.kind === kind) return i;
+  }
+  throw new Error(`no pending ${kind} on ${nodeId}`);
+}
