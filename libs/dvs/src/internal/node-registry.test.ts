@@ -19,6 +19,12 @@ describe('NodeRegistry', () => {
     reg.markLost('b');
     expect(events).toEqual(['a:lost', 'a:healthy', 'c:healthy']);
     expect(() => reg.markLost('nope')).toThrow(DvsError);
+    const e = reg.epoch('a');
+    reg.markLost('a', e - 1); // stale evidence: ignored
+    expect(reg.isHealthy('a')).toBe(true);
+    reg.markLost('a', e);
+    expect(reg.isHealthy('a')).toBe(false);
+    expect(reg.epoch('a')).toBe(e + 1);
     expect(() => reg.addNode(createDramBackend({ nodeId: 'c', capacityBytes: 1 }))).toThrow(DvsError);
   });
 });

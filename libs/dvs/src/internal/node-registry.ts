@@ -15,6 +15,7 @@ export type NodeHealthListener = (nodeId: string, health: NodeHealth) => void;
 export class NodeRegistry {
   private readonly nodes: Backend[] = [];
   private readonly healthy: boolean[] = [];
+  private readonly epochs: number[] = [];
   private readonly index = new Map<string, number>();
   private listeners: NodeHealthListener[] = [];
 
@@ -35,6 +36,7 @@ export class NodeRegistry {
     this.index.set(backend.nodeId, this.nodes.length);
     this.nodes.push(backend);
     this.healthy.push(true);
+    this.epochs.push(0);
     this.emit(backend.nodeId, 'healthy');
   }
 
@@ -60,6 +62,15 @@ export class NodeRegistry {
     return this.healthy[index] === true;
   }
 
+  /**
+   * Health epoch of a node: bumped on every change. An operation issued in an older epoch
+   * says nothing about the node now (e.g. a 'peer-lost' from before a restart).
+   */
+  epoch(nodeId: string): number {
+    const i = this.index.get(nodeId);
+    return i === undefined ? -1 : this.epochs[i];
+  }
+
   /** Number of healthy nodes. */
   healthyCount(): number {
     let n = 0;
@@ -67,8 +78,12 @@ export class NodeRegistry {
     return n;
   }
 
-  /** Mark a node lost (its slabs are gone). No-op when already lost. */
-  markLost(nodeId: string): void {
+  /**
+   * Mark a node lost (its slabs are gone). No-op when already lost, or when `ifEpoch` is given
+   * and the node's epoch has moved on since (the evidence is stale).
+   */
+  markLost(nodeId: string, ifEpoch?: number): void {
+    if (ifEpoch !== undefined && this.epoch(nodeId) !== ifEpoch) return;
     this.set(nodeId, false);
   }
 
@@ -90,6 +105,7 @@ export class NodeRegistry {
     if (i === undefined) throw new DvsError('unknown-node', `node '${nodeId}' is not registered; add it with addNode first`);
     if (this.healthy[i] === healthy) return;
     this.healthy[i] = healthy;
+    this.epochs[i]++;
     this.emit(nodeId, healthy ? 'healthy' : 'lost');
   }
 

@@ -322,6 +322,26 @@ describe('loss with r = 1', () => {
     expect(st).toBe('lost');
     expect(lost).toEqual([[1]]);
   });
+  it('a stale peer-lost from before a restart does not mark the node lost again', () => {
+    const { nodes, registry, region, lost } = setup({ sizeBytes: 3 * SLAB, delivery: 'manual' });
+    region.writePage(1, pageData(1, 1), () => undefined);
+    nodes.deliverAll();
+    let st: IoStatus | undefined;
+    region.readPage(1, new Uint8Array(PAGE), (s) => (st = s));
+    nodes.fail('n0');
+    registry.markLost('n0');
+    nodes.restart('n0');
+    registry.markHealthy('n0');
+    nodes.deliverAll(); // the read issued before the failure completes peer-lost now
+    expect(st).toBe('lost');
+    expect(lost).toEqual([[1]]);
+    expect(registry.isHealthy('n0')).toBe(true);
+    let closed = false;
+    region.close(() => (closed = true));
+    nodes.deliverAll();
+    expect(closed).toBe(true);
+    expect(usedBytes(nodes)).toBe(0); // nothing leaked on the restarted node
+  });
 });
 
 describe('exact live-page accounting', () => {

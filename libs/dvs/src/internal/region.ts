@@ -326,7 +326,7 @@ export class DvsRegion {
   private takePoolSet(sizeBytes: number): SlabSet | null {
     for (let i = this.pool.length - 1; i >= 0; i--) {
       const set = this.pool[i];
-      if (set.sizeBytes >= sizeBytes && set.replicas.every((r) => this.registry.isHealthy(r.nodeId))) {
+      if (set.sizeBytes >= sizeBytes && set.replicas.every((r) => this.current(r))) {
         this.pool.splice(i, 1);
         return set;
       }
@@ -467,8 +467,8 @@ export class DvsRegion {
   // ---------------------------------------------------------------- replica loss
 
   private replicaFailed(slot: Slot, rep: Replica, status: IoStatus): void {
-    if (status === 'peer-lost' && this.registry.isHealthy(rep.nodeId)) this.registry.markLost(rep.nodeId);
-    this.dropReplica(slot, rep, releasable(status) && this.registry.isHealthy(rep.nodeId));
+    if (status === 'peer-lost' && rep.active) this.registry.markLost(rep.nodeId, rep.epoch);
+    this.dropReplica(slot, rep, releasable(status) && this.current(rep));
   }
 
   private dropReplica(slot: Slot, rep: Replica, release: boolean): void {
@@ -548,21 +548,22 @@ export class DvsRegion {
     let remaining = nodes.length;
     let failStatus: IoStatus = 'no-space';
     for (const node of nodes) {
+      const epoch = this.registry.epoch(node.nodeId);
       this.backendInflight++;
       node.alloc(sizeBytes, (status, slab) => {
         this.backendInflight--;
         if (status === 'ok') {
           this.ctr[K.C_SLAB_ALLOC]++;
-          got.push(new Replica(node, slab));
+          got.push(new Replica(node, slab, epoch));
         } else {
           this.ctr[K.C_ALLOC_FAILED]++;
           failStatus = status;
-          if (status === 'peer-lost' && this.registry.isHealthy(node.nodeId)) this.registry.markLost(node.nodeId);
+          if (status === 'peer-lost') this.registry.markLost(node.nodeId, epoch);
         }
         if (--remaining === 0) {
           const healthy: Replica[] = [];
           for (const r of got) {
-            if (this.registry.isHealthy(r.nodeId)) healthy.push(r);
+            if (this.current(r)) healthy.push(r);
             else r.active = false;
           }
           done(healthy, failStatus);
@@ -616,7 +617,7 @@ export class DvsRegion {
     const full =
       set.replicas.length === this.replication &&
       set.sizeBytes === this.slabSizeBytes &&
-      set.replicas.every((r) => this.registry.isHealthy(r.nodeId));
+      set.replicas.every((r) => this.current(r));
     if (full && !this.closing && this.pool.length < this.geo.poolMaxSets) this.pool.push(set);
     else for (const r of set.replicas) this.freeReplica(r);
   }
@@ -634,11 +635,16 @@ export class DvsRegion {
     for (const r of frees) this.freeReplica(r, true);
   }
 
+  /** The replica's node is healthy and has not been lost since the slab was allocated. */
+  private current(rep: Replica): boolean {
+    return this.registry.isHealthy(rep.nodeId) && this.registry.epoch(rep.nodeId) === rep.epoch;
+  }
+
   /** Return a slab to its node (unless the node is lost). `dropped`: already deactivated, still to free. */
   private freeReplica(rep: Replica, dropped = false): void {
     const wasActive = rep.active || dropped;
     rep.active = false;
-    if (!wasActive || !this.registry.isHealthy(rep.nodeId)) return;
+    if (!wasActive || !this.current(rep)) return;
     rep.backend.free(rep.slab);
     this.ctr[K.C_SLAB_FREE]++;
     if (this.parked.length > 0 && !this.closing) {
@@ -706,23 +712,24 @@ export class DvsRegion {
       slot.rebuild = rb;
       this.rebuilding.push(slot);
       this.ctr[K.C_REPAIR_STARTED]++;
+      const epoch = this.registry.epoch(node.nodeId);
       this.backendInflight++;
-      node.alloc(slot.setSizeBytes, (status, slab) => this.onRebuildAlloc(slot, rb, node, status, slab));
+      node.alloc(slot.setSizeBytes, (status, slab) => this.onRebuildAlloc(slot, rb, new Replica(node, slab, epoch), status));
     }
   }
 
-  private onRebuildAlloc(slot: Slot, rb: Rebuild, node: Backend, status: IoStatus, slab: number): void {
+  private onRebuildAlloc(slot: Slot, rb: Rebuild, target: Replica, status: IoStatus): void {
     this.backendInflight--;
     if (status === 'ok') this.ctr[K.C_SLAB_ALLOC]++;
     else this.ctr[K.C_ALLOC_FAILED]++;
     if (rb.aborted) {
-      if (status === 'ok') this.freeReplica(new Replica(node, slab));
+      if (status === 'ok') this.freeReplica(target);
       this.settle();
       return;
     }
-    if (status !== 'ok' || !this.registry.isHealthy(node.nodeId)) {
-      if (status === 'peer-lost' && this.registry.isHealthy(node.nodeId)) this.registry.markLost(node.nodeId);
-      if (status === 'ok') this.freeReplica(new Replica(node, slab));
+    if (status !== 'ok' || !this.current(target)) {
+      if (status === 'peer-lost') this.registry.markLost(target.nodeId, target.epoch);
+      if (status === 'ok') this.freeReplica(target);
       if (!rb.aborted) {
         this.detachRebuild(slot);
         this.park(slot);
@@ -730,7 +737,7 @@ export class DvsRegion {
       this.settle();
       return;
     }
-    rb.target = new Replica(node, slab);
+    rb.target = target;
     for (let i = 0; i < slot.pageCount; i++) if ((this.flags[slot.firstPage + i] & LIVE) !== 0) rb.mark(i);
     this.maybePromote(slot);
     this.pumpRepairs();
@@ -816,7 +823,7 @@ export class DvsRegion {
           if (wstatus === 'ok') this.ctr[K.C_REREPLICATED_PAGES]++;
           else {
             rb.mark(local);
-            if (wstatus === 'peer-lost' && this.registry.isHealthy(target.nodeId)) this.registry.markLost(target.nodeId);
+            if (wstatus === 'peer-lost') this.registry.markLost(target.nodeId, target.epoch);
             if (!rb.aborted) {
               this.abortRebuild(slot, releasable(wstatus));
               this.queueRepair(slot);

@@ -4,7 +4,8 @@ import type { Backend, IoDone, IoStatus } from './types.js';
 export class Replica {
   active = true;
 
-  constructor(readonly backend: Backend, readonly slab: number) {}
+  /** `epoch`: the node's registry health epoch when the slab was allocated. */
+  constructor(readonly backend: Backend, readonly slab: number, readonly epoch: number) {}
 
   get nodeId(): string {
     return this.backend.nodeId;
