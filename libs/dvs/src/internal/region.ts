@@ -107,7 +107,7 @@ export class DvsRegion {
     this.slotCount = g.slotCount;
     this.lowWaterSets = g.lowWaterSets;
     this.refillSets = g.refillSets;
-    this.registry = options.nodes instanceof NodeRegistry ? options.nodes : new NodeRegistry(options.nodes as readonly Backend[]);
+    this.registry = Array.isArray(options.nodes) ? new NodeRegistry(options.nodes as readonly Backend[]) : (options.nodes as NodeRegistry);
     this.placement = createPlacement(options.placement ?? 'round-robin', this.registry, options.random);
     this.listener = options.listener;
     this.flags = new Uint8Array(g.pageCount);
