@@ -83,19 +83,19 @@ export class Engine {
   private readonly tieBreak: TieBreakSource | null;
   private readonly maxPending: number;
 
-  private capacity = INITIAL_CAPACITY;
+  private capacity: number;
   private size = 0;
-  private heapTime = new Float64Array(INITIAL_CAPACITY);
-  private heapKey = new Float64Array(INITIAL_CAPACITY);
-  private heapSlot = new Int32Array(INITIAL_CAPACITY);
+  private heapTime: Float64Array<ArrayBuffer>;
+  private heapKey: Float64Array<ArrayBuffer>;
+  private heapSlot: Int32Array<ArrayBuffer>;
 
-  private slotHandler: (AnyHandler | undefined)[] = new Array<AnyHandler | undefined>(INITIAL_CAPACITY).fill(undefined);
-  private slotArg: unknown[] = new Array<unknown>(INITIAL_CAPACITY).fill(undefined);
-  private slotI0 = new Float64Array(INITIAL_CAPACITY);
-  private slotI1 = new Float64Array(INITIAL_CAPACITY);
-  private slotGeneration = new Int32Array(INITIAL_CAPACITY);
-  private slotState = new Uint8Array(INITIAL_CAPACITY);
-  private freeSlots = new Int32Array(INITIAL_CAPACITY);
+  private readonly slotHandler: (AnyHandler | undefined)[];
+  private readonly slotArg: unknown[];
+  private slotI0: Float64Array<ArrayBuffer>;
+  private slotI1: Float64Array<ArrayBuffer>;
+  private slotGeneration: Int32Array<ArrayBuffer>;
+  private slotState: Uint8Array<ArrayBuffer>;
+  private freeSlots: Int32Array<ArrayBuffer>;
   private freeCount = 0;
   private slotsCreated = 0;
 
@@ -107,6 +107,18 @@ export class Engine {
       throw new SimError('invalid-argument', `maxPendingEvents must be an integer in [1, ${SLOT_LIMIT}], got ${maxPending}.`);
     }
     this.maxPending = maxPending;
+    const capacity = Math.min(INITIAL_CAPACITY, maxPending);
+    this.capacity = capacity;
+    this.heapTime = new Float64Array(capacity);
+    this.heapKey = new Float64Array(capacity);
+    this.heapSlot = new Int32Array(capacity);
+    this.slotHandler = new Array<AnyHandler | undefined>(capacity).fill(undefined);
+    this.slotArg = new Array<unknown>(capacity).fill(undefined);
+    this.slotI0 = new Float64Array(capacity);
+    this.slotI1 = new Float64Array(capacity);
+    this.slotGeneration = new Int32Array(capacity);
+    this.slotState = new Uint8Array(capacity);
+    this.freeSlots = new Int32Array(capacity);
   }
 
   /** Current simulated time in integer nanoseconds. */

@@ -25,7 +25,7 @@ export class RandomStream implements RandomSource {
   private readonly next: () => number;
   private readonly digest: Digest;
   private draws = 0;
-  private cachedBound = 0;
+  private cachedBound = Number.NaN; // never equal to a bound, so the first call validates
   private cachedLimit = 0;
 
   /** Use `RandomStreams.stream(name)`; this constructor is for the streams registry. */
