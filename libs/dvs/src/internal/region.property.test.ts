@@ -32,7 +32,7 @@ interface ModelOp {
 }
 
 /** Run one scenario against a plain Map reference; throws on any divergence. */
-function runScenario(replication: 1 | 2, twoChoices: boolean, seed: number, copies: number, cmds: readonly Cmd[]): void {
+function runScenario(replication: 1 | 2, twoChoices: boolean, seed: number, copies: number, rebuilds: number, cmds: readonly Cmd[]): void {
   const nodes = new MemoryNodeSet({ nodes: NODES.map((nodeId) => ({ nodeId, capacityBytes: 64 * SLAB })), delivery: 'manual' });
   const registry = new NodeRegistry(nodes.backends);
   const value = new Map<number, number>(); // page -> version of the last completed write
@@ -48,6 +48,7 @@ function runScenario(replication: 1 | 2, twoChoices: boolean, seed: number, copi
     random: seeded(seed),
     nodes: registry,
     maxCopiesInFlight: copies,
+    maxConcurrentRebuilds: rebuilds,
     listener: {
       pagesLost: (pages) => {
         if (replication === 2) failures.push(`pages lost with r=2: ${pages.join(',')}`);
@@ -171,8 +172,13 @@ describe('region property: random interleavings against a Map reference', () => 
   for (const replication of [2, 1] as const) {
     it(`r=${replication}: reads return the last completed write (or lost only where allowed)`, () => {
       fc.assert(
-        fc.property(fc.boolean(), fc.integer({ min: 1, max: 1 << 30 }), fc.integer({ min: 1, max: 3 }), fc.array(cmdArb, { minLength: 40, maxLength: 200 }), (twoChoices, seed, copies, cmds) =>
-          runScenario(replication, twoChoices, seed, copies, cmds),
+        fc.property(
+          fc.boolean(),
+          fc.integer({ min: 1, max: 1 << 30 }),
+          fc.integer({ min: 1, max: 3 }),
+          fc.integer({ min: 1, max: 3 }),
+          fc.array(cmdArb, { minLength: 40, maxLength: 200 }),
+          (twoChoices, seed, copies, rebuilds, cmds) => runScenario(replication, twoChoices, seed, copies, rebuilds, cmds),
         ),
         { numRuns: 100 },
       );

@@ -270,6 +270,29 @@ describe('replication', () => {
     expect(into).toEqual(pageData(0, 2));
   });
 
+  it('never has two copies of one page in flight, so copies cannot land out of order', () => {
+    const { nodes, registry, region } = setup({ sizeBytes: 4 * SLAB, replication: 2, delivery: 'manual' });
+    region.writePage(0, pageData(0, 1), () => undefined);
+    nodes.deliverAll();
+    nodes.fail('n0');
+    registry.markLost('n0');
+    nodes.deliver(pendingIndex(nodes, 'n2', 'alloc'));
+    nodes.deliver(pendingIndex(nodes, 'n1', 'read')); // first copy read: version 1; its write to n2 is queued
+    region.writePage(0, pageData(0, 2), () => undefined);
+    nodes.deliver(pendingIndex(nodes, 'n1', 'write')); // the client write completes: page 0 must be copied again
+    expect(() => pendingIndex(nodes, 'n1', 'read')).toThrow(); // ...but only after the first copy lands
+    while (nodes.pendingCount() > 0) nodes.deliver(nodes.pendingCount() - 1); // newest first
+    expect(region.slotInfo(0)).toMatchObject({ rebuilding: false, nodeIds: ['n1', 'n2'] });
+    nodes.fail('n1');
+    registry.markLost('n1');
+    const into = new Uint8Array(PAGE);
+    let st: IoStatus | undefined;
+    region.readPage(0, into, (s) => (st = s));
+    nodes.deliverAll();
+    expect(st).toBe('ok');
+    expect(into).toEqual(pageData(0, 2));
+  });
+
   it('a replica lost to a restart the registry never saw is dropped and repaired', () => {
     const { nodes, region, registry } = setup({ sizeBytes: 4 * SLAB, replication: 2 });
     writeSync(region, 2, pageData(2, 1));

@@ -770,27 +770,24 @@ export class DvsRegion {
   }
 
   private pumpCopies(): void {
-    while (!this.closing && this.buffersOut < this.geo.maxCopiesInFlight && this.rebuilding.length > 0) {
-      let slot: Slot | null = null;
-      for (let step = 0; step < this.rebuilding.length; step++) {
-        const s = this.rebuilding[(this.rebuildCursor + step) % this.rebuilding.length];
-        const rb = s.rebuild as Rebuild;
-        if (rb.target !== null && rb.pendingCopies > 0) {
-          slot = s;
-          this.rebuildCursor = (this.rebuildCursor + step + 1) % this.rebuilding.length;
-          break;
-        }
+    while (!this.closing && this.buffersOut < this.geo.maxCopiesInFlight) {
+      let progressed = false;
+      const n = this.rebuilding.length;
+      for (let step = 0; step < n && !progressed; step++) {
+        const slot = this.rebuilding[(this.rebuildCursor + step) % n];
+        const rb = slot.rebuild as Rebuild;
+        if (rb.target === null || rb.pendingCopies === 0) continue;
+        const local = rb.next();
+        if (local < 0) continue; // every marked page already has a copy in flight
+        this.rebuildCursor = (this.rebuildCursor + step + 1) % n;
+        progressed = true;
+        const source = slot.replicas[0];
+        if ((this.flags[slot.firstPage + local] & LIVE) === 0 || source === undefined) {
+          rb.copyDone(local); // dead page: nothing to copy
+          this.maybePromote(slot);
+        } else this.startCopy(slot, rb, local, source);
       }
-      if (slot === null) return;
-      const rb = slot.rebuild as Rebuild;
-      const local = rb.next();
-      if (local < 0 || (this.flags[slot.firstPage + local] & LIVE) === 0) {
-        this.maybePromote(slot);
-        continue;
-      }
-      const source = slot.replicas[0];
-      if (source === undefined) return;
-      this.startCopy(slot, rb, local, source);
+      if (!progressed) return;
     }
   }
 
@@ -812,7 +809,7 @@ export class DvsRegion {
           rb.mark(local);
           this.replicaFailed(slot, source, status);
         }
-        this.endCopy(slot, rb, buf);
+        this.endCopy(slot, rb, local, buf);
         return;
       }
       const target = rb.target as Replica;
@@ -830,12 +827,13 @@ export class DvsRegion {
             }
           }
         }
-        this.endCopy(slot, rb, buf);
+        this.endCopy(slot, rb, local, buf);
       });
     });
   }
 
-  private endCopy(slot: Slot, rb: Rebuild, buf: Uint8Array): void {
+  private endCopy(slot: Slot, rb: Rebuild, local: number, buf: Uint8Array): void {
+    rb.copyDone(local);
     this.buffersOut--;
     this.freeBuffers.push(buf);
     rb.copiesInFlight--;
@@ -855,11 +853,16 @@ export class DvsRegion {
     this.ctr[K.C_REPAIR_COMPLETED]++;
     if (slot.replicas.length < this.replication) this.queueRepair(slot);
     this.maybeReclaim(slot);
+    this.pumpRepairs(); // a rebuild slot came free: start the next queued repair
   }
 
   // ---------------------------------------------------------------- close
 
+  /** End of a callback or operation: start queued repairs that have room, finish a close. */
   private settle(): void {
+    if (!this.closing && this.repairQueue.length > 0 && this.rebuilding.length < this.geo.maxConcurrentRebuilds) {
+      this.pumpRepairs();
+    }
     if (!this.closing || this.closed || this.pendingOps > 0 || this.backendInflight > 0) return;
     for (const slot of this.slots) {
       for (const r of slot.replicas) this.freeReplica(r);

@@ -37,18 +37,24 @@ export class PageOp {
   ) {}
 }
 
-/** Re-replication of one slot onto a new slab. */
+/**
+ * Re-replication of one slot onto a new slab. A page is marked when it must be copied (again);
+ * at most one copy of a page is in flight, so copies of one page never land out of order.
+ */
 export class Rebuild {
   target: Replica | null = null;
   aborted = false;
   releaseTargetOnDrain = false;
   copiesInFlight = 0;
+  /** Marked pages, including marked pages whose previous copy is still in flight. */
   pendingCopies = 0;
   private cursor = 0;
   readonly needsCopy: Uint8Array;
+  private readonly copying: Uint8Array;
 
   constructor(readonly targetNodeId: string, pageCount: number) {
     this.needsCopy = new Uint8Array(pageCount);
+    this.copying = new Uint8Array(pageCount);
   }
 
   /** The page (slot-local index) must be copied (again). */
@@ -59,20 +65,26 @@ export class Rebuild {
     }
   }
 
-  /** Take the next page to copy, or -1. */
+  /** Take the next marked page with no copy in flight (now in flight), or -1. */
   next(): number {
     if (this.pendingCopies === 0) return -1;
     const n = this.needsCopy.length;
     for (let step = 0; step < n; step++) {
       const i = (this.cursor + step) % n;
-      if (this.needsCopy[i] === 1) {
+      if (this.needsCopy[i] === 1 && this.copying[i] === 0) {
         this.needsCopy[i] = 0;
+        this.copying[i] = 1;
         this.pendingCopies--;
         this.cursor = (i + 1) % n;
         return i;
       }
     }
     return -1;
+  }
+
+  /** The copy of a page taken with `next` is over (done, failed or skipped). */
+  copyDone(local: number): void {
+    this.copying[local] = 0;
   }
 }
 
