@@ -7,7 +7,7 @@
 // Both must end at the same simulated time, which checks that they processed the same events in
 // the same order. Repetitions are interleaved; medians are reported.
 
-import { Engine, Simulation } from '../src/index.js';
+import { Engine, RandomStreams, Simulation, ZipfianGenerator } from '../src/index.js';
 
 const DELAY_SPAN_NS = 2000;
 const EVENTS_PER_RUN = 2_000_000;
@@ -116,6 +116,20 @@ function referenceHold(pending: number, events: number): RunMeasure {
   return { eventsPerSecond: (events / elapsedMs) * 1000, endTimeNs: nowNs };
 }
 
+/** Draws per second of the stream helpers (each draw also updates the digest). */
+function drawsPerSecond(kind: 'intBelow' | 'exponentialNs' | 'zipfian', draws: number): number {
+  const stream = new RandomStreams(1).stream('bench');
+  const zipf = new ZipfianGenerator(stream, 100000);
+  let sink = 0;
+  const started = performance.now();
+  if (kind === 'intBelow') for (let i = 0; i < draws; i++) sink += stream.intBelow(1000);
+  else if (kind === 'exponentialNs') for (let i = 0; i < draws; i++) sink += stream.exponentialNs(1000);
+  else for (let i = 0; i < draws; i++) sink += zipf.next();
+  const elapsedMs = performance.now() - started;
+  if (sink < 0) throw new Error('unreachable');
+  return (draws / elapsedMs) * 1000;
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
@@ -165,6 +179,15 @@ for (const pending of PENDING_SIZES) {
   }
 }
 
+const drawKinds = ['intBelow', 'exponentialNs', 'zipfian'] as const;
+const randomDrawsPerSecond: Record<string, number> = {};
+for (const kind of drawKinds) {
+  drawsPerSecond(kind, 200_000);
+  const runs: number[] = [];
+  for (let r = 0; r < REPETITIONS; r++) runs.push(drawsPerSecond(kind, 2_000_000));
+  randomDrawsPerSecond[kind] = round(median(runs));
+}
+
 console.log(
   JSON.stringify(
     {
@@ -177,6 +200,7 @@ console.log(
       referenceHeapEventsPerSecond: round(reference10k),
       ratio: Number((bare10k / reference10k).toFixed(3)),
       detail,
+      randomDrawsPerSecond,
     },
     null,
     2,
