@@ -293,6 +293,18 @@ describe('replication', () => {
     expect(into).toEqual(pageData(0, 2));
   });
 
+  it('gives pooled spare slabs back when a repair finds no room', () => {
+    const { nodes, registry, region } = setup({ sizeBytes: 10 * SLAB, replication: 2, nodeCount: 4, capacitySlabs: 1 });
+    writeSync(region, 0, pageData(0, 1));
+    expect(region.slotInfo(0).nodeIds).toEqual(['n0', 'n1']);
+    expect(region.poolNodeIds()).toEqual([['n2', 'n3']]);
+    nodes.fail('n1');
+    registry.markLost('n1');
+    expect(region.gauges()).toMatchObject({ degradedSlots: 0, poolSets: 0 });
+    expect(region.slotInfo(0).nodeIds).toEqual(['n0', 'n2']);
+    expect(readSync(region, 0).data).toEqual(pageData(0, 1));
+  });
+
   it('a replica lost to a restart the registry never saw is dropped and repaired', () => {
     const { nodes, region, registry } = setup({ sizeBytes: 4 * SLAB, replication: 2 });
     writeSync(region, 2, pageData(2, 1));

@@ -703,7 +703,13 @@ export class DvsRegion {
       slot.repairQueued = false;
       if (slot.state !== SLOT_BOUND || slot.replicas.length >= this.replication || slot.rebuild !== null) continue;
       const exclude = slot.replicas.map((r) => r.nodeId);
-      const [node] = this.placement.pick(1, slot.setSizeBytes, exclude);
+      let [node] = this.placement.pick(1, slot.setSizeBytes, exclude);
+      while (node === undefined && this.pool.length > 0) {
+        // Redundancy of live data comes before spare sets: give pooled slabs back to make room.
+        const spare = this.pool.pop() as SlabSet;
+        for (const r of spare.replicas) this.freeReplica(r);
+        [node] = this.placement.pick(1, slot.setSizeBytes, exclude);
+      }
       if (node === undefined) {
         this.park(slot);
         continue;
