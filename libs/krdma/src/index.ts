@@ -2,7 +2,8 @@
  * @packageDocumentation
  * `@rackmem/krdma`: node-to-node RPC and one-sided access to remote memory slabs behind the
  * {@link Fabric} port, a versioned binary wire protocol with a hardened streaming decoder,
- * challenge/response authentication, the donor service, and an in-process loopback transport.
+ * challenge/response authentication, the donor service, the TCP transport and an in-process
+ * loopback transport.
  */
 
 /** Typed errors: {@link KrdmaError} (code + message) and {@link ProtocolError}. */
@@ -87,5 +88,11 @@ export {
   type LoopbackNetworkOptions,
   type LoopbackNodeOptions,
 } from './internal/loopback/network.js';
+/** Shared bound on bytes held by decoders for partial frames. */
+export { ReceiveBudget } from './internal/wire/receive-budget.js';
+/** Reconnect backoff policy (exponential, bounded, jittered). */
+export { backoffDelayNs, DEFAULT_BACKOFF, type BackoffPolicy } from './internal/backoff.js';
+/** The TCP transport (node:net) and the process-wide receive budget its connections share by default. */
+export { TcpFabric, processReceiveBudget, type TcpFabricOptions } from './adapters/tcp/tcp-fabric.js';
 /** Runtime adapters (ambient scheduling, CSPRNG nonces, monotonic clock). */
 export { cryptoNonceSource, defaultNodeName, immediateScheduler, microtaskScheduler, monotonicClock } from './adapters/runtime.js';

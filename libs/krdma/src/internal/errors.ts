@@ -27,6 +27,7 @@ export type ProtocolErrorCode =
   | 'bad-utf8'
   | 'field-range'
   | 'decoder-failed'
+  | 'receive-budget'
   | 'unexpected-message'
   | 'unexpected-reply'
   | 'not-authenticated';

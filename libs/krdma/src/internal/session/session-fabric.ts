@@ -22,7 +22,8 @@ import type {
 } from '../fabric.js';
 import { nodeIdentity, type NodeIdentity } from '../identity.js';
 import { resolveWireLimits, type WireLimits } from '../wire/limits.js';
-import { NONCE_BYTES } from '../wire/messages.js';
+import type { ReceiveBudget } from '../wire/receive-budget.js';
+import { NONCE_BYTES, type WireMessage } from '../wire/messages.js';
 import { DEFAULT_SESSION_TIMEOUTS, type Clock, type NonceSource, type Scheduler, type SessionTimeouts } from './ports.js';
 import { Session, type SessionConfig, type SessionEnd } from './session.js';
 
@@ -48,6 +49,8 @@ export interface SessionFabricOptions {
   readonly maxServing?: number;
   /** How many ended peer entries `peers()` keeps listing (default 32). */
   readonly peerHistory?: number;
+  /** Shared bound on bytes the decoders of this node's connections hold for partial frames (default: none). */
+  readonly receiveBudget?: ReceiveBudget | null;
 }
 
 interface PeerRecord {
@@ -104,6 +107,7 @@ export abstract class SessionFabric implements Fabric {
       timeouts: { ...DEFAULT_SESSION_TIMEOUTS, ...options.timeouts },
       maxInFlight,
       maxServing,
+      receiveBudget: options.receiveBudget ?? null,
     };
     if (options.secret.length < MIN_SECRET_BYTES) {
       throw new KrdmaError('secret-too-short', `the cluster secret is ${options.secret.length} bytes; use at least ${MIN_SECRET_BYTES} random bytes`);
@@ -205,7 +209,8 @@ export abstract class SessionFabric implements Fabric {
   /**
    * Opens a session on a new connection. `send` writes bytes to the peer; `closeTransport` closes
    * the connection (called once, when the session ends). For outbound sessions pass the connect
-   * completion as `waiter`.
+   * completion as `waiter`. `sendMessage`, when given, replaces `send` (the transport encodes
+   * frames itself, see {@link SessionHooks.sendMessage}).
    */
   protected openSession(
     role: 'client' | 'server',
@@ -214,11 +219,13 @@ export abstract class SessionFabric implements Fabric {
     closeTransport: (end: SessionEnd) => void,
     waiter: ConnectDone | null,
     refuseReason: string | null = null,
+    sendMessage?: (requestId: number, message: WireMessage) => void,
   ): Session {
     const nonce = new Uint8Array(NONCE_BYTES);
     this.nonceSource(nonce);
     const session = new Session(role, this.sessionConfig, nonce, {
       send,
+      ...(sendMessage !== undefined ? { sendMessage } : {}),
       up: (s) => this.onUp(s),
       ended: (s, end) => {
         closeTransport(end);

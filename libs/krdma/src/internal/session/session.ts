@@ -20,6 +20,7 @@ import { readU64, utf8Bytes, writeU64 } from '../wire/bytes.js';
 import { FrameDecoder } from '../wire/decode.js';
 import { encodeFrameBytes } from '../wire/encode.js';
 import type { WireLimits } from '../wire/limits.js';
+import type { ReceiveBudget } from '../wire/receive-budget.js';
 import { PING_TOKEN_BYTES, WireErrorCode, type MessageTypeName, type WireErrorName, type WireMessage } from '../wire/messages.js';
 import type { Clock, Scheduler, SessionTimeouts } from './ports.js';
 
@@ -38,6 +39,8 @@ export interface SessionConfig {
   readonly maxInFlight: number;
   /** Most RPCs this side serves at once on one connection (asynchronous handlers). */
   readonly maxServing: number;
+  /** Shared bound on bytes held by decoders for partial frames (null: none beyond the frame limit). */
+  readonly receiveBudget?: ReceiveBudget | null;
 }
 
 /** How a session ended. */
@@ -53,6 +56,13 @@ export interface SessionEnd {
 export interface SessionHooks {
   /** Write these bytes to the peer (ownership passes to the transport). */
   send(frame: Uint8Array): void;
+  /**
+   * Optional: write this message to the peer, encoding it as the transport likes (into its own
+   * output buffers, or gathering caller data such as `write` payloads without a copy). When
+   * present it is used instead of `send`. It must validate before it writes anything and throw
+   * the encoder's `KrdmaError('encode-invalid')` on an unencodable message.
+   */
+  sendMessage?(requestId: number, message: WireMessage): void;
   /** The peer authenticated. */
   up(session: Session): void;
   /** The session ended; the transport must close the connection (once). */
@@ -109,7 +119,11 @@ export class Session {
     private readonly hooks: SessionHooks,
     refuseReason: string | null = null,
   ) {
-    this.decoder = new FrameDecoder({ limits: config.limits });
+    this.decoder = new FrameDecoder({ limits: config.limits, budget: config.receiveBudget ?? null });
+    // Before authentication only handshake frames are valid: cap frames to their size, so an
+    // unauthenticated peer cannot make this node buffer megabytes.
+    const { maxNameBytes, maxReasonBytes } = config.limits;
+    this.decoder.setPayloadCap(Math.max(4 + 64 + 1 + maxNameBytes, 3 + maxReasonBytes), ' before authentication');
     const handshake = { secret: config.secret, localName: config.identity.nodeName, nonce };
     this.client = role === 'client' ? new ClientHandshake(handshake) : null;
     this.server = role === 'server' ? new ServerHandshake(handshake, { refuseReason }) : null;
@@ -322,9 +336,8 @@ export class Session {
       return;
     }
     const id = this.takeRequestId();
-    let frame: Uint8Array;
     try {
-      frame = encodeFrameBytes(id, message);
+      this.output(id, message);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       defer(() => onFail('rejected', reason));
@@ -332,7 +345,12 @@ export class Session {
     }
     this.pending.set(id, { expect, deadlineNs: this.config.clock.nowNs() + this.config.timeouts.requestTimeoutNs, onReply, onFail });
     this.counters.framesOut++;
-    this.hooks.send(frame);
+  }
+
+  /** Hands one frame to the transport (throws `encode-invalid` before sending anything). */
+  private output(requestId: number, message: WireMessage): void {
+    if (this.hooks.sendMessage !== undefined) this.hooks.sendMessage(requestId, message);
+    else this.hooks.send(encodeFrameBytes(requestId, message));
   }
 
   private takeRequestId(): number {
@@ -400,6 +418,7 @@ export class Session {
     if (handshake !== null && handshake.done) {
       this.peer = handshake.peerName;
       this.state = 'up';
+      this.decoder.setPayloadCap(this.config.limits.maxPayloadBytes);
       this.lastHeardNs = this.config.clock.nowNs();
       this.hooks.up(this);
     }
@@ -500,7 +519,7 @@ export class Session {
   private sendMessage(requestId: number, message: WireMessage): void {
     if (this.state === 'closed') return;
     this.counters.framesOut++;
-    this.hooks.send(encodeFrameBytes(requestId, message));
+    this.output(requestId, message);
   }
 
   private sendError(requestId: number, name: WireErrorName, reason: string): void {
@@ -519,6 +538,7 @@ export class Session {
   private finish(end: SessionEnd): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
+    this.decoder.dispose();
     const failed = [...this.pending.values()];
     this.pending.clear();
     if (failed.length > 0) {

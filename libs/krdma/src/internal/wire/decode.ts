@@ -15,6 +15,7 @@ import {
   type WriteVectorEntry,
 } from './messages.js';
 import { resolveWireLimits, type WireLimits } from './limits.js';
+import type { ReceiveBudget } from './receive-budget.js';
 
 /** Receives each whole frame the decoder assembles. Byte fields of `message` are views (see {@link FrameDecoder}). */
 export type FrameSink = (requestId: number, message: WireMessage) => void;
@@ -25,6 +26,12 @@ export interface FrameDecoderOptions {
   readonly limits?: Partial<WireLimits>;
   /** Allocator for payloads that arrive split across chunks (default `new Uint8Array`); a hook for pools and tests. */
   readonly allocate?: (sizeBytes: number) => Uint8Array;
+  /**
+   * Shared bound on the bytes held for partial frames (across connections). A frame that needs
+   * more than the budget has left is refused with `receive-budget`. Default: unbounded (per
+   * decoder still at most `maxPayloadBytes`).
+   */
+  readonly budget?: ReceiveBudget | null;
 }
 
 const STAGE_HEADER = 0;
@@ -107,12 +114,40 @@ export class FrameDecoder {
   private payload: Uint8Array | null = null;
   private payloadFill = 0;
   private failure: ProtocolError | null = null;
+  private readonly budget: ReceiveBudget | null;
+  /** Bytes of the partial-payload buffer charged to the budget. */
+  private chargedBytes = 0;
+  /** Largest payload accepted now (lowered before authentication, see `setPayloadCap`). */
+  private payloadCapBytes: number;
+  private payloadCapReason = '';
   /** Whole frames decoded so far. */
   framesDecoded = 0;
 
   constructor(options: FrameDecoderOptions = {}) {
     this.limits = resolveWireLimits(options.limits);
     this.allocate = options.allocate ?? ((sizeBytes) => new Uint8Array(sizeBytes));
+    this.budget = options.budget ?? null;
+    this.payloadCapBytes = this.limits.maxPayloadBytes;
+  }
+
+  /**
+   * Lowers (or restores, up to `maxPayloadBytes`) the largest payload accepted from now on; a
+   * larger frame is refused from its header with `frame-too-large` and `reason` in the message.
+   * Sessions cap frames before authentication to what the handshake needs.
+   */
+  setPayloadCap(maxBytes: number, reason = ''): void {
+    this.payloadCapBytes = Math.min(maxBytes, this.limits.maxPayloadBytes);
+    this.payloadCapReason = reason;
+  }
+
+  /** Drops any partial frame and gives its bytes back to the budget (the connection ended). */
+  dispose(): void {
+    this.payload = null;
+    this.release();
+    if (this.stage !== STAGE_FAILED) {
+      this.stage = STAGE_FAILED;
+      this.failure = new ProtocolError('decoder-failed', 'the decoder was disposed');
+    }
   }
 
   /** True after a protocol error; the connection must be closed. */
@@ -171,7 +206,8 @@ export class FrameDecoder {
           continue;
         }
         const take = Math.min(this.payloadBytes - this.payloadFill, end - pos);
-        this.reserve(this.payloadFill + take);
+        const budgetError = this.reserve(this.payloadFill + take);
+        if (budgetError !== null) return this.fail(budgetError);
         (this.payload as Uint8Array).set(chunk.subarray(pos, pos + take), this.payloadFill);
         this.payloadFill += take;
         pos += take;
@@ -181,6 +217,7 @@ export class FrameDecoder {
         this.payloadFill = 0;
         this.stage = STAGE_HEADER;
         const error = this.finish(whole, sink);
+        this.release();
         if (error !== null) return this.fail(error);
       }
     }
@@ -192,19 +229,35 @@ export class FrameDecoder {
    * the bytes that actually arrived (from 64 KiB), never beyond the frame's checked length, so a
    * peer that announces a large frame and stalls pins little memory.
    */
-  private reserve(needed: number): void {
+  private reserve(needed: number): ProtocolError | null {
     const current = this.payload === null ? 0 : this.payload.length;
-    if (needed <= current) return;
+    if (needed <= current) return null;
     const size = Math.min(this.payloadBytes, Math.max(needed, INITIAL_PARTIAL_BYTES, current * 2));
+    if (this.budget !== null) {
+      if (!this.budget.take(size - this.chargedBytes)) {
+        return new ProtocolError(
+          'receive-budget',
+          `a ${this.type} frame of ${this.payloadBytes} bytes needs ${size} bytes of receive buffer, but partial frames already hold ${this.budget.heldBytes} of the ${this.budget.limitBytes}-byte budget (peers stalled mid-frame?)`,
+        );
+      }
+      this.chargedBytes = size;
+    }
     const grown = this.allocate(size);
     if (this.payload !== null) grown.set(this.payload.subarray(0, this.payloadFill));
     this.payload = grown;
+    return null;
+  }
+
+  private release(): void {
+    if (this.budget !== null && this.chargedBytes > 0) this.budget.give(this.chargedBytes);
+    this.chargedBytes = 0;
   }
 
   private fail(error: ProtocolError): ProtocolError {
     this.stage = STAGE_FAILED;
     this.failure = error;
     this.payload = null;
+    this.release();
     return error;
   }
 
@@ -225,6 +278,9 @@ export class FrameDecoder {
     const payloadBytes = readU32(h, at + 12);
     if (payloadBytes > this.limits.maxPayloadBytes) {
       return new ProtocolError('frame-too-large', `${type} payload of ${payloadBytes} bytes exceeds the limit of ${this.limits.maxPayloadBytes}`);
+    }
+    if (payloadBytes > this.payloadCapBytes) {
+      return new ProtocolError('frame-too-large', `${type} payload of ${payloadBytes} bytes exceeds the current limit of ${this.payloadCapBytes}${this.payloadCapReason}`);
     }
     const [min, max] = payloadBounds(type, this.limits);
     if (payloadBytes < min || payloadBytes > max) {

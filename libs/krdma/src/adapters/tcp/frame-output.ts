@@ -1,0 +1,149 @@
+// Per-connection output of the TCP transport: frames are encoded into an append-only arena and
+// written once per event-loop turn (one socket write, or a corked batch = one writev). Caller
+// data of `write` and `writev` requests is not copied: the socket writes a Buffer view of the
+// caller's Uint8Array after the header (the caller keeps it unchanged until the completion, as
+// with RDMA verbs). Everything else (including donor read replies, which must be a snapshot of
+// the slab) is copied once into the arena.
+import type { Socket } from 'node:net';
+import { writeU32, writeU64 } from '../../internal/wire/bytes.js';
+import { encodeFrame, payloadByteLength, writeHeader } from '../../internal/wire/encode.js';
+import { HEADER_BYTES, MessageType, type WireMessage } from '../../internal/wire/messages.js';
+
+const ARENA_BYTES = 256 * 1024;
+/** Caller data at least this long is gathered without a copy; shorter data is cheaper copied. */
+const ZERO_COPY_MIN_BYTES = 1024;
+
+function bufferView(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Counters of one connection's output. */
+export interface FrameOutputCounters {
+  frames: number;
+  flushes: number;
+  bytesCopied: number;
+  bytesGathered: number;
+}
+
+export class FrameOutput {
+  readonly counters: FrameOutputCounters = { frames: 0, flushes: 0, bytesCopied: 0, bytesGathered: 0 };
+  private arena: Buffer = Buffer.allocUnsafe(ARENA_BYTES);
+  private arenaAt = 0;
+  /** Start of the arena bytes not yet listed in `parts`. */
+  private segmentStart = 0;
+  private parts: Buffer[] = [];
+  private scheduled = false;
+  private closed = false;
+
+  constructor(private readonly socket: Socket) {}
+
+  /** Bytes waiting for this turn's flush. */
+  get pendingBytes(): number {
+    let total = this.arenaAt - this.segmentStart;
+    for (const part of this.parts) total += part.length;
+    return total;
+  }
+
+  /** Encodes one frame for this turn's write. Throws `encode-invalid` before writing anything. */
+  write(requestId: number, message: WireMessage): void {
+    if (this.closed) return;
+    const payloadBytes = payloadByteLength(message); // validates every field first
+    if (message.type === 'write' && message.data.length >= ZERO_COPY_MIN_BYTES) {
+      const at = this.room(HEADER_BYTES + 12);
+      writeHeader(this.arena, at, MessageType.write, requestId, payloadBytes);
+      writeU32(this.arena, at + HEADER_BYTES, message.slabId);
+      writeU64(this.arena, at + HEADER_BYTES + 4, message.offsetBytes);
+      this.arenaAt = at + HEADER_BYTES + 12;
+      this.gather(message.data);
+    } else if (message.type === 'writev' && payloadBytes >= ZERO_COPY_MIN_BYTES * message.entries.length) {
+      const head = HEADER_BYTES + 4 + 16 * message.entries.length;
+      let at = this.room(head);
+      writeHeader(this.arena, at, MessageType.writev, requestId, payloadBytes);
+      at += HEADER_BYTES;
+      writeU32(this.arena, at, message.entries.length);
+      at += 4;
+      for (const entry of message.entries) {
+        writeU32(this.arena, at, entry.slabId);
+        writeU64(this.arena, at + 4, entry.offsetBytes);
+        writeU32(this.arena, at + 12, entry.data.length);
+        at += 16;
+      }
+      this.arenaAt = at;
+      for (const entry of message.entries) this.gather(entry.data);
+    } else {
+      const total = HEADER_BYTES + payloadBytes;
+      if (total > ARENA_BYTES / 2) {
+        const own = Buffer.allocUnsafe(total);
+        encodeFrame(requestId, message, own, 0);
+        this.cutSegment();
+        this.parts.push(own);
+      } else {
+        const at = this.room(total);
+        encodeFrame(requestId, message, this.arena, at);
+        this.arenaAt = at + total;
+      }
+      this.counters.bytesCopied += total;
+    }
+    this.counters.frames++;
+    this.schedule();
+  }
+
+  /** Writes everything pending now (used before closing). */
+  flush(): void {
+    this.scheduled = false;
+    if (this.closed) return;
+    this.cutSegment();
+    const parts = this.parts;
+    if (parts.length === 0) return;
+    this.parts = [];
+    this.counters.flushes++;
+    const socket = this.socket;
+    if (!socket.writable) return;
+    if (parts.length === 1) {
+      socket.write(parts[0]);
+    } else {
+      socket.cork();
+      for (const part of parts) socket.write(part);
+      socket.uncork();
+    }
+    // If the kernel took everything, nothing references the arena any more: reuse it. Otherwise
+    // queued writes still point into it, so continue in a fresh one.
+    if (socket.writableLength !== 0) this.arena = Buffer.allocUnsafe(ARENA_BYTES);
+    this.arenaAt = 0;
+    this.segmentStart = 0;
+  }
+
+  /** Drops pending output; later writes are ignored. */
+  close(): void {
+    this.closed = true;
+    this.parts = [];
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(() => this.flush());
+  }
+
+  /** Returns an arena offset with `bytes` of room (starting a new arena when full). */
+  private room(bytes: number): number {
+    if (this.arenaAt + bytes > this.arena.length) {
+      this.cutSegment();
+      this.arena = Buffer.allocUnsafe(Math.max(ARENA_BYTES, bytes));
+      this.arenaAt = 0;
+      this.segmentStart = 0;
+    }
+    return this.arenaAt;
+  }
+
+  private cutSegment(): void {
+    if (this.arenaAt > this.segmentStart) this.parts.push(this.arena.subarray(this.segmentStart, this.arenaAt));
+    this.segmentStart = this.arenaAt;
+  }
+
+  private gather(data: Uint8Array): void {
+    this.cutSegment();
+    if (data.length > 0) this.parts.push(bufferView(data));
+    this.counters.bytesGathered += data.length;
+  }
+}

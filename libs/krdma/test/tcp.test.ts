@@ -1,0 +1,288 @@
+// The TCP transport across processes: a consumer (this process) and donors in their own
+// processes on 127.0.0.1. Every test has a bounded time; every process is killed in afterAll.
+import seedrandom from 'seedrandom';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ReceiveBudget, TcpFabric, type FabricStatus, type PeerEvent, type PeerInfo, type RemoteSlab, type TcpFabricOptions } from '../src/index.js';
+import { checksum, OTHER_SECRET, SECRET } from './harness.js';
+import { exited, killAll, startNode, type NodeProcess } from './processes.js';
+
+const MS_NS = 1_000_000;
+const PAGE = 4096;
+const MB = 1 << 20;
+const TIMEOUTS = { requestTimeoutNs: 400 * MS_NS, handshakeTimeoutNs: 1000 * MS_NS, heartbeatIntervalNs: 100 * MS_NS, peerDeadAfterNs: 800 * MS_NS };
+const secretText = new TextDecoder().decode(SECRET);
+const rng = seedrandom('tcp');
+
+function consumer(name: string, extra: Partial<TcpFabricOptions> = {}): TcpFabric {
+  const fabric = new TcpFabric({
+    nodeName: name,
+    secret: SECRET,
+    timeouts: TIMEOUTS,
+    tickIntervalMs: 20,
+    reconnect: { initialDelayNs: 50 * MS_NS, maxDelayNs: 300 * MS_NS, random: rng },
+    ...extra,
+  });
+  fabrics.push(fabric);
+  return fabric;
+}
+
+function donor(name: string, capacityBytes: number, port = 0): Promise<NodeProcess> {
+  return startNode(['--name', name, '--port', String(port), '--secret', secretText, '--capacity', String(capacityBytes), '--timeouts-ms', '2000,200,2000']);
+}
+
+const fabrics: TcpFabric[] = [];
+
+function connect(fabric: TcpFabric, port: number): Promise<[FabricStatus, PeerInfo, string | null]> {
+  return new Promise((resolve) => fabric.connect({ host: '127.0.0.1', port }, (...args) => resolve(args)));
+}
+
+async function connectUp(fabric: TcpFabric, port: number): Promise<number> {
+  const [status, peer, reason] = await connect(fabric, port);
+  expect([status, reason]).toEqual(['ok', null]);
+  return peer.id!;
+}
+
+function alloc(fabric: TcpFabric, peer: number, sizeBytes: number): Promise<[FabricStatus, RemoteSlab | null, string | null]> {
+  return new Promise((resolve) => fabric.allocSlab(peer, sizeBytes, (...args) => resolve(args)));
+}
+
+async function allocOk(fabric: TcpFabric, peer: number, sizeBytes: number): Promise<RemoteSlab> {
+  const [status, slab, reason] = await alloc(fabric, peer, sizeBytes);
+  expect([status, reason]).toEqual(['ok', null]);
+  return slab!;
+}
+
+type Done = [FabricStatus, string | null];
+const read = (f: TcpFabric, slab: RemoteSlab, offset: number, into: Uint8Array): Promise<Done> => new Promise((r) => f.read(slab.peer, slab, offset, into, (...a) => r(a)));
+const write = (f: TcpFabric, slab: RemoteSlab, offset: number, data: Uint8Array): Promise<Done> => new Promise((r) => f.write(slab.peer, slab, offset, data, (...a) => r(a)));
+
+function randomPage(): Uint8Array {
+  const page = new Uint8Array(PAGE);
+  for (let i = 0; i < PAGE; i += 4) page[i] = Math.floor(rng() * 256);
+  page[0] = Math.floor(rng() * 256);
+  return page;
+}
+
+function waitFor(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const poll = setInterval(() => {
+      if (predicate()) {
+        clearInterval(poll);
+        resolve();
+      } else if (Date.now() - started > timeoutMs) {
+        clearInterval(poll);
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+      }
+    }, 10);
+  });
+}
+
+describe('TCP transport across processes', { timeout: 20_000 }, () => {
+  let donorA: NodeProcess;
+  let donorB: NodeProcess;
+
+  beforeAll(async () => {
+    [donorA, donorB] = await Promise.all([donor('donor-a', 8 * MB), donor('donor-b', 4 * MB)]);
+  }, 30_000);
+
+  afterAll(async () => {
+    await Promise.all(fabrics.map((f) => f.close()));
+    await killAll();
+  }, 10_000);
+
+  it('allocates on two donors, writes and reads back pages (single and vectored) with checksums', async () => {
+    const c = consumer('consumer-1');
+    const a = await connectUp(c, donorA.port);
+    const b = await connectUp(c, donorB.port);
+    expect(c.peers().filter((p) => p.state === 'up').map((p) => p.nodeName).sort()).toEqual(['donor-a', 'donor-b']);
+    const slabs = [await allocOk(c, a, MB), await allocOk(c, a, MB), await allocOk(c, b, MB)];
+
+    // 96 pipelined single-page writes, then reads, all in flight at once.
+    const pages = Array.from({ length: 96 }, (_, i) => ({ slab: slabs[i % 3], offset: (i >> 1) * PAGE, data: randomPage() }));
+    const unique = new Map(pages.map((p) => [`${p.slab.peer}/${p.slab.slabId}/${p.offset}`, p]));
+    const writes = await Promise.all([...unique.values()].map((p) => write(c, p.slab, p.offset, p.data)));
+    expect(writes.every(([s]) => s === 'ok')).toBe(true);
+    const intos = [...unique.values()].map(() => new Uint8Array(PAGE));
+    const reads = await Promise.all([...unique.values()].map((p, i) => read(c, p.slab, p.offset, intos[i])));
+    expect(reads.every(([s]) => s === 'ok')).toBe(true);
+    [...unique.values()].forEach((p, i) => expect(checksum(intos[i])).toBe(checksum(p.data)));
+
+    // A vectored batch of 64 pages over two slabs of donor-a, then read back in one readv.
+    const batch = Array.from({ length: 64 }, (_, i) => ({ slab: slabs[i % 2], offsetBytes: MB / 2 + (i >> 1) * PAGE, data: randomPage() }));
+    const [wv] = await new Promise<Done>((r) => c.writev(a, batch, (...x) => r(x)));
+    expect(wv).toBe('ok');
+    const back = batch.map((p) => ({ slab: p.slab, offsetBytes: p.offsetBytes, into: new Uint8Array(PAGE) }));
+    const [rv] = await new Promise<Done>((r) => c.readv(a, back, (...x) => r(x)));
+    expect(rv).toBe('ok');
+    back.forEach((p, i) => expect(checksum(p.into)).toBe(checksum(batch[i].data)));
+
+    // RPC and stats across the process boundary.
+    const payload = new Uint8Array([1, 2, 3, 4, 5]);
+    const [rs, reply] = await new Promise<[FabricStatus, Uint8Array | null, string | null]>((r) => c.rpc(b, 1, payload, (...x) => r(x)));
+    expect([rs, [...(reply ?? [])]]).toEqual(['ok', [1, 2, 3, 4, 5]]);
+    const [ss, stats] = await new Promise<[FabricStatus, unknown, string | null]>((r) => c.stats(a, (...x) => r(x)));
+    expect(ss).toBe('ok');
+    expect(stats).toMatchObject({ capacityBytes: 8 * MB, peerUsedBytes: 2 * MB });
+    for (const slab of slabs) expect((await new Promise<Done>((r) => c.freeSlab(slab.peer, slab, (...x) => r(x))))[0]).toBe('ok');
+    await c.close();
+  });
+
+  it('refuses a node with the wrong secret, with a reason', async () => {
+    const intruder = consumer('intruder', { secret: OTHER_SECRET, reconnect: false });
+    const [status, peer, reason] = await connect(intruder, donorA.port);
+    expect(status).toBe('rejected');
+    expect(reason).toMatch(/secret/);
+    expect(peer.state).toBe('refused');
+    expect(intruder.peers()[0]).toMatchObject({ state: 'refused' });
+    await intruder.close();
+  });
+
+  it('enforces donor capacity across processes', async () => {
+    const c = consumer('consumer-cap');
+    const b = await connectUp(c, donorB.port);
+    const big = await allocOk(c, b, 3 * MB);
+    const small = await allocOk(c, b, MB);
+    const [status, slab, reason] = await alloc(c, b, MB);
+    expect([status, slab]).toEqual(['no-space', null]);
+    expect(reason).toMatch(/place the slab on another node/);
+    // Another consumer cannot touch these slabs.
+    const other = consumer('consumer-other');
+    await connectUp(other, donorB.port);
+    const [s2, r2] = await read(other, { ...big, peer: big.peer }, 0, new Uint8Array(PAGE));
+    expect(s2).toBe('rejected');
+    expect(r2).toMatch(/not allocated by/);
+    for (const s of [big, small]) expect((await new Promise<Done>((r) => c.freeSlab(s.peer, s, (...x) => r(x))))[0]).toBe('ok');
+    await Promise.all([c.close(), other.close()]);
+  });
+
+  it('completes every request peer-lost soon after a donor is SIGKILLed mid-run, and nothing hangs', async () => {
+    const victim = await donor('donor-k', 8 * MB);
+    const c = consumer('consumer-kill');
+    const peer = await connectUp(c, victim.port);
+    const slab = await allocOk(c, peer, MB);
+    const statuses: FabricStatus[] = [];
+    let posted = 0;
+    let completed = 0;
+    let lastCompletionMs = 0;
+    const post = (): void => {
+      posted++;
+      c.read(peer, slab, (posted % 256) * PAGE, new Uint8Array(PAGE), (status) => {
+        completed++;
+        statuses.push(status);
+        lastCompletionMs = Date.now();
+        if (status === 'ok' && posted < 1_000_000) post();
+      });
+    };
+    for (let i = 0; i < 32; i++) post();
+    await waitFor(() => completed > 500, 5000, '500 reads');
+    const killedAt = Date.now();
+    victim.child.kill('SIGKILL');
+    await waitFor(() => completed === posted, 2000, 'every outstanding read to complete');
+    expect(lastCompletionMs - killedAt).toBeLessThan(TIMEOUTS.peerDeadAfterNs / MS_NS + 200);
+    expect(statuses.filter((s) => s !== 'ok').every((s) => s === 'peer-lost')).toBe(true);
+    expect(statuses.filter((s) => s === 'peer-lost').length).toBeGreaterThan(0);
+    const [after] = await read(c, slab, 0, new Uint8Array(PAGE));
+    expect(after).toBe('peer-lost');
+    await c.close();
+  });
+
+  it('a donor that stops answering (SIGSTOP) gives timeout, then peer-lost', async () => {
+    const frozen = await donor('donor-s', 8 * MB);
+    const c = consumer('consumer-stop', { reconnect: false });
+    const events: PeerEvent[] = [];
+    c.onPeerEvent((e) => events.push(e));
+    const peer = await connectUp(c, frozen.port);
+    const slab = await allocOk(c, peer, MB);
+    expect((await write(c, slab, 0, randomPage()))[0]).toBe('ok');
+    frozen.child.kill('SIGSTOP');
+    const started = Date.now();
+    const [first, firstReason] = await read(c, slab, 0, new Uint8Array(PAGE));
+    expect(first).toBe('timeout');
+    expect(firstReason).toMatch(/no answer/);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(TIMEOUTS.requestTimeoutNs / MS_NS - 20);
+    const [second] = await read(c, slab, 0, new Uint8Array(PAGE));
+    expect(second).toBe('peer-lost');
+    expect(Date.now() - started).toBeLessThan(TIMEOUTS.peerDeadAfterNs / MS_NS + TIMEOUTS.requestTimeoutNs / MS_NS + 300);
+    expect(events.map((e) => e.kind)).toContain('lost');
+    expect(events.find((e) => e.kind === 'lost')?.reason).toMatch(/no frame from the peer/);
+    frozen.child.kill('SIGKILL');
+    await exited(frozen.child);
+    await c.close();
+  });
+
+  it('redials a lost donor with backoff and is up again after it restarts', async () => {
+    const first = await donor('donor-r', 8 * MB);
+    const c = consumer('consumer-redial');
+    const events: PeerEvent[] = [];
+    c.onPeerEvent((e) => events.push(e));
+    const peer = await connectUp(c, first.port);
+    const oldSlab = await allocOk(c, peer, MB);
+    first.child.kill('SIGKILL');
+    await exited(first.child);
+    await waitFor(() => events.some((e) => e.kind === 'lost'), 2000, 'the peer to be lost');
+    await waitFor(() => c.peers().some((p) => p.id === peer && p.state === 'connecting'), 1000, 'a pending redial in the peer list');
+    const again = await donor('donor-r', 8 * MB, first.port);
+    await waitFor(() => c.peers().some((p) => p.id === peer && p.state === 'up'), 5000, 'the redialled peer to be up');
+    expect(events.filter((e) => e.kind === 'up').length).toBe(2);
+    // The restarted donor lost its memory: the old slab is unknown; a new one works.
+    const [oldStatus, oldReason] = await read(c, oldSlab, 0, new Uint8Array(PAGE));
+    expect(oldStatus).toBe('rejected');
+    expect(oldReason).toMatch(/not allocated/);
+    const slab = await allocOk(c, peer, MB);
+    const page = randomPage();
+    expect((await write(c, slab, PAGE, page))[0]).toBe('ok');
+    const into = new Uint8Array(PAGE);
+    expect((await read(c, slab, PAGE, into))[0]).toBe('ok');
+    expect(checksum(into)).toBe(checksum(page));
+    again.child.kill('SIGKILL');
+    await c.close();
+  });
+});
+
+describe('TCP transport in one process', { timeout: 10_000 }, () => {
+  afterAll(async () => {
+    await Promise.all(fabrics.map((f) => f.close()));
+  });
+
+  it('keeps one connection when two nodes dial each other at once', async () => {
+    const x = consumer('node-x');
+    const y = consumer('node-y');
+    const [px, py] = await Promise.all([x.listen(0, '127.0.0.1'), y.listen(0, '127.0.0.1')]);
+    const [[sx], [sy]] = await Promise.all([connect(x, py.port), connect(y, px.port)]);
+    expect([sx, sy]).toEqual(['ok', 'ok']);
+    await waitFor(() => x.peers().filter((p) => p.state === 'up').length === 1 && y.peers().filter((p) => p.state === 'up').length === 1, 2000, 'one connection each');
+    const ping = (f: TcpFabric, id: number): Promise<FabricStatus> => new Promise((r) => f.ping(id, (s) => r(s)));
+    expect(await ping(x, y.identity.nodeHash)).toBe('ok');
+    expect(await ping(y, x.identity.nodeHash)).toBe('ok');
+  });
+
+  it('refuses a frame that would exceed the shared receive budget, and gives the bytes back', async () => {
+    const budget = new ReceiveBudget(96 * 1024);
+    const donorNode = consumer('budget-donor', { donor: { capacityBytes: 4 * MB }, receiveBudget: budget });
+    const { port } = await donorNode.listen(0, '127.0.0.1');
+    const c = consumer('budget-consumer', { reconnect: false });
+    const peer = await connectUp(c, port);
+    const slab = await allocOk(c, peer, MB);
+    const small = new Uint8Array(16 * 1024).fill(3);
+    expect((await write(c, slab, 0, small))[0]).toBe('ok');
+    const [status] = await write(c, slab, 0, new Uint8Array(512 * 1024).fill(9));
+    expect(status).not.toBe('ok');
+    expect(budget.refusals).toBeGreaterThan(0);
+    expect(budget.heldBytes).toBe(0);
+    expect(budget.peakBytes).toBeLessThanOrEqual(96 * 1024);
+  });
+
+  it('fails connect with a clear reason when nothing listens, and close() leaves no handles', async () => {
+    const c = consumer('lonely', { reconnect: false });
+    const probe = consumer('probe');
+    const { port } = await probe.listen(0, '127.0.0.1');
+    await probe.close();
+    const [status, , reason] = await connect(c, port);
+    expect(status).toBe('peer-lost');
+    expect(reason).toMatch(/ECONNREFUSED/);
+    await c.close();
+    const [after] = await connect(c, port);
+    expect(after).toBe('peer-lost');
+  });
+});
