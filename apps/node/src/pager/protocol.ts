@@ -1,0 +1,26 @@
+/** Data main hands to a pager worker (workerData). Only numbers and SharedArrayBuffers: never a region view (P17). */
+export interface PagerWorkerData {
+  /** Start address of the region (page-aligned). */
+  regionAddress: number;
+  /** Region size in bytes. */
+  sizeBytes: number;
+  /** Counters (see stats.ts). */
+  countersSab: SharedArrayBuffer;
+  /** Control ring (see control-ring.ts). */
+  ringSab: SharedArrayBuffer;
+  /** eventfd rung by main after pushing to the ring. */
+  doorbellFd: number;
+  /** eventfd rung by main to stop the worker. */
+  stopFd: number;
+  /** CPUs to pin the pager thread to (sched_setaffinity), or empty for free placement. */
+  cpus: number[];
+  /** Source mode only: URL of worker-main.ts for the tsx bootstrap. */
+  entryUrl?: string;
+}
+
+/** Messages from the pager worker to main. */
+export type PagerWorkerMessage =
+  | { type: 'ready'; uffdFd: number; enabledFeatures: number; registerIoctls: number; source: string; canMove: boolean; canProtect: boolean }
+  | { type: 'failed'; code: string; message: string }
+  | { type: 'command-failed'; seq: number; code: string; message: string }
+  | { type: 'stopped' };

@@ -1,0 +1,121 @@
+/**
+ * The pager worker program (design a3 of native.md §3): it owns the userfaultfd (nonblocking),
+ * polls it with koffi.node.poll on this thread's own event loop together with the doorbell and
+ * stop eventfds, and resolves faults without ever needing the main thread (which may be the
+ * faulting thread). Started by `spawnPagerWorker`; see README for the entry-file choice.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import koffi from 'koffi';
+import { pinCurrentThread } from '../native/affinity.js';
+import { EventFd } from '../native/eventfd.js';
+import { RegionMemory } from '../native/region-memory.js';
+import { Userfaultfd } from '../native/uffd.js';
+import { UFFD_FEATURE, UFFDIO_REGISTER_MODE } from '../native/uffd-abi.js';
+import { ControlRing } from './control-ring.js';
+import { diagnose, FaultLoop } from './fault-loop.js';
+import { CommandResult, LocalPageSource } from './local-page-source.js';
+import type { PagerWorkerData, PagerWorkerMessage } from './protocol.js';
+import { PAGER_COUNTER, PagerCounters } from './stats.js';
+import { UffdMapper } from './uffd-mapper.js';
+
+const ZERO_PAGES = 16;
+
+interface PollHandle { close(): void }
+
+/** Everything the worker holds; module-level so the poll handles stay reachable (P3). */
+const held: { polls: PollHandle[]; uffd?: Userfaultfd; handler?: LocalPageSource; zero?: RegionMemory; stopped: boolean } = { polls: [], stopped: false };
+
+function post(msg: PagerWorkerMessage): void {
+  parentPort?.postMessage(msg);
+}
+
+function poll(fd: number, onReadable: () => void): void {
+  const handle = koffi.node.poll(fd, { readable: true }, (status: unknown) => {
+    // The callback receives (status, events), unlike the .d.ts (native.md §1.1).
+    if (typeof status === 'number' && status < 0) diagnose(`poll on fd ${fd} reported status ${status}`);
+    onReadable();
+  }) as unknown as PollHandle;
+  held.polls.push(handle);
+}
+
+function start(data: PagerWorkerData): void {
+  if (data.cpus.length > 0) pinCurrentThread(data.cpus);
+  const counters = new PagerCounters(data.countersSab);
+  const ring = new ControlRing(data.ringSab);
+  const uffd = Userfaultfd.open({ nonblocking: true, features: UFFD_FEATURE.PAGEFAULT_FLAG_WP | UFFD_FEATURE.MOVE | UFFD_FEATURE.POISON });
+  held.uffd = uffd;
+  const enabled = uffd.apiReply.enabledFeatures;
+  const canProtect = (enabled & UFFD_FEATURE.PAGEFAULT_FLAG_WP) !== 0;
+  const canMove = canProtect && (enabled & UFFD_FEATURE.MOVE) !== 0;
+  const pages = data.sizeBytes / 4096;
+  const store = RegionMemory.map(data.sizeBytes);
+  // MOVE needs its destination registered with the same uffd; WP mode only, so a missing store
+  // page is an ordinary zero-fill for the pager, never a message (no self-deadlock).
+  if (canMove) uffd.register(store.address, store.sizeBytes, UFFDIO_REGISTER_MODE.WP);
+  held.zero = RegionMemory.map(ZERO_PAGES * 4096);
+  const mapper = new UffdMapper(uffd, data.regionAddress, pages, counters, held.zero.address, ZERO_PAGES);
+  const handler = new LocalPageSource(mapper, store, counters, canMove, canProtect);
+  held.handler = handler;
+  const loop = new FaultLoop(uffd, data.regionAddress, handler, counters, (page, err) => {
+    diagnose(`cannot resolve the fault on page ${page}: ${(err as Error).message}; poisoning it`);
+    try {
+      handler.poison(page, 1);
+      mapper.wake(page, 1);
+    } catch (again) {
+      diagnose(`poisoning page ${page} failed too: ${(again as Error).message}`);
+    }
+  });
+  const doorbell = EventFd.fromFd(data.doorbellFd);
+  let seq = ring.done;
+  const execute = (op: number, first: number, count: number, arg: number): number => {
+    seq++;
+    counters.add(PAGER_COUNTER.commands);
+    try {
+      return handler.onCommand(op, first, count, arg);
+    } catch (err) {
+      counters.add(PAGER_COUNTER.failedCommands);
+      const e = err as Error & { code?: string };
+      post({ type: 'command-failed', seq, code: e.code ?? 'error', message: e.message });
+      return CommandResult.Failed;
+    }
+  };
+  // Poll first, then register: the worker is ready before the range can fault.
+  poll(uffd.fd, () => loop.drain());
+  poll(data.doorbellFd, () => {
+    doorbell.drain();
+    ring.drain(execute);
+  });
+  poll(data.stopFd, () => stop(data, ring));
+  const mode = UFFDIO_REGISTER_MODE.MISSING | (canProtect ? UFFDIO_REGISTER_MODE.WP : 0);
+  const registerIoctls = uffd.register(data.regionAddress, data.sizeBytes, mode);
+  post({ type: 'ready', uffdFd: uffd.fd, enabledFeatures: enabled, registerIoctls, source: uffd.source, canMove, canProtect });
+}
+
+/** Stop: unregister (main may already have), close the poll handles, close the uffd, fail queued commands. */
+function stop(data: PagerWorkerData, ring: ControlRing | undefined): void {
+  if (held.stopped) return;
+  held.stopped = true;
+  const uffd = held.uffd;
+  try {
+    if (uffd && !uffd.isClosed) uffd.unregister(data.regionAddress, data.sizeBytes);
+  } catch (err) {
+    diagnose(`unregister at stop failed: ${(err as Error).message}`);
+  }
+  for (const handle of held.polls) handle.close();
+  held.polls = [];
+  uffd?.close(); // wakes any remaining waiter; its retry is an ordinary fault
+  ring?.drain(() => CommandResult.Failed);
+  held.handler?.close();
+  held.zero?.unmap();
+  post({ type: 'stopped' });
+  // Nothing is left on this loop: the worker exits by itself.
+}
+
+const data = workerData as PagerWorkerData;
+try {
+  start(data);
+} catch (err) {
+  const e = err as Error & { code?: string };
+  post({ type: 'failed', code: e.code ?? 'error', message: e.message });
+  stop(data, undefined);
+}
