@@ -38,9 +38,12 @@ describe('Digest', () => {
   });
 
   it('hashes strings and integers with FNV-1a (known vectors)', () => {
-    // FNV-1a 32 of "a" over bytes 0x61 0x00 (UTF-16 code unit, low byte first).
+    // Strings: FNV-1a 32 over UTF-16 code units, low byte first ("a" = bytes 0x61 0x00).
     expect(fnv1a32String('')).toBe(0x811c9dc5);
-    expect(fnv1a32Integer(0)).not.toBe(fnv1a32Integer(1));
+    expect(fnv1a32String('a')).toBe(0x2b24d044);
+    // Integers: FNV-1a 32 over 8 little-endian bytes.
+    expect(fnv1a32Integer(0)).toBe(0x9be17165);
+    expect(fnv1a32Integer(5)).toBe(0xc8fa95c0);
     expect(fnv1a32Integer(2 ** 32)).not.toBe(fnv1a32Integer(1));
   });
 });
