@@ -85,19 +85,27 @@ export class VerbsChannel {
   private readonly handlers = new Map<number, ChannelRpcHandler>();
   private readonly calls = new Map<number, PendingCall>();
   private readonly pendingReplies: { callId: number; status: FabricStatus; reply: Uint8Array | null }[] = [];
-  private readonly maxCallsInFlight: number;
+  private maxCallsInFlight: number;
+  private peerMessageBytes: number;
   private nextCallId = 1;
   private broken: string | null = null;
 
   constructor(options: VerbsChannelOptions) {
     this.o = options;
     this.maxCallsInFlight = Math.max(1, Math.floor(options.peerRecvSlots / 2));
+    this.peerMessageBytes = options.peerMessageBytes;
     options.dataPath.recvHandler = (slot, status, byteLength, reason) => this.onRecv(slot, status, byteLength, reason);
   }
 
   /** Posts every receive buffer (before the QP reaches RTR, so the peer never meets an empty queue). */
   postReceives(): void {
     for (let slot = 0; slot < this.o.recvSlots; slot += 1) this.repost(slot);
+  }
+
+  /** Sets the peer's receive limits (learned from the side channel after the channel was built). */
+  setPeerLimits(peerRecvSlots: number, peerMessageBytes: number): void {
+    this.maxCallsInFlight = Math.max(1, Math.floor(peerRecvSlots / 2));
+    this.peerMessageBytes = peerMessageBytes;
   }
 
   /** Why the channel is broken (a failed receive or close), or null. */
@@ -169,8 +177,8 @@ export class VerbsChannel {
   rpc(method: number, payload: Uint8Array, done: RpcDone): void {
     const fail = (status: FabricStatus, reason: string): void => this.o.defer(() => done(status, null, reason));
     if (this.broken !== null) return fail('peer-lost', this.broken);
-    if (MESSAGE_HEADER_BYTES + payload.length > this.o.peerMessageBytes) {
-      return fail('rejected', `payload of ${payload.length} bytes exceeds the peer's message size ${this.o.peerMessageBytes - MESSAGE_HEADER_BYTES}`);
+    if (MESSAGE_HEADER_BYTES + payload.length > this.peerMessageBytes) {
+      return fail('rejected', `payload of ${payload.length} bytes exceeds the peer's message size ${this.peerMessageBytes - MESSAGE_HEADER_BYTES}`);
     }
     if (this.calls.size >= this.maxCallsInFlight) return fail('busy', `${this.calls.size} RPCs in flight (bound ${this.maxCallsInFlight})`);
     const callId = this.nextCallId;
@@ -329,7 +337,7 @@ export class VerbsChannel {
       if (next === undefined) break;
       let reply = next.reply;
       let statusCode = STATUS_CODES.indexOf(next.status);
-      if (reply !== null && MESSAGE_HEADER_BYTES + reply.length > this.o.peerMessageBytes) {
+      if (reply !== null && MESSAGE_HEADER_BYTES + reply.length > this.peerMessageBytes) {
         reply = null;
         statusCode = STATUS_CODES.indexOf('error');
         this.counters.droppedReplies += 1;

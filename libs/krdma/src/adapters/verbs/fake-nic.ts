@@ -8,6 +8,7 @@ import koffi from 'koffi';
 import { IBV_CONTEXT_OPS_OFFSETS, IBV_OBJECT_SIZES, IbvWcOpcode, IbvWcStatus, IbvWrOpcode, IbvSendFlags, LAYOUT_TABLE } from './abi.js';
 import type { NativePointer } from './library.js';
 import { allocNativeBlock, type MemoryRegistrar, type RegisteredBuffer } from './memory.js';
+import { forgetContextOps } from './ops.js';
 import { verbsTypes } from './structs.js';
 
 const W = LAYOUT_TABLE.ibv_send_wr.offsets;
@@ -175,6 +176,8 @@ export class FakeVerbsNic {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    // The context's address may be reused by the next allocation: drop its cached ops first.
+    forgetContextOps(this.context);
     for (const cb of this.callbacks) koffi.unregister(cb);
     this.callbacks.length = 0;
     for (const buffer of this.buffers) buffer.release();
