@@ -11,7 +11,7 @@ export { PagingEngine, type VmGauges } from './internal/engine.js';
 export { Command, CommandQueue, COMMAND_NAMES, type CommandKind } from './internal/commands.js';
 export {
   IMPROVED, RACKMEM2021, resolveVmConfig,
-  type PolicySetName, type PrefetchPolicyName, type ReclaimMode, type VmConfig, type VmConfigInput,
+  type BuggifyHook, type BuggifySite, type PolicySetName, type PrefetchPolicyName, type ReclaimMode, type VmConfig, type VmConfigInput,
 } from './internal/config.js';
 export { VM_COUNTER_NAMES, VmCounters, type VmCounterName } from './internal/counters.js';
 export { VmError, type VmErrorCode } from './internal/errors.js';

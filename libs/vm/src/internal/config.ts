@@ -76,6 +76,15 @@ export const IMPROVED: Omit<VmConfig, 'pageCount'> = {
   prefetch: 'adaptive',
 };
 
+/**
+ * Simulation-only fault sites (FoundationDB's BUGGIFY): when the hook answers true, the engine takes
+ * a rare but legal path, so tests reach states that random workloads seldom create. Production
+ * passes no hook. Each answer must come from a seeded stream so runs stay replayable.
+ */
+export type BuggifySite = 'writeback-delay' | 'reclaim-extra' | 'skip-inactive-victim' | 'prefetch-shrink';
+/** The hook type; see `BuggifySite`. */
+export type BuggifyHook = (site: BuggifySite) => boolean;
+
 /** Input accepted by `resolveVmConfig`: the page count, an optional policy set, and overrides. */
 export type VmConfigInput = Partial<VmConfig> & { readonly pageCount: number; readonly policySet?: PolicySetName };
 

@@ -1,5 +1,5 @@
 import { Command, CommandQueue } from './commands.js';
-import { resolveVmConfig, type VmConfig, type VmConfigInput } from './config.js';
+import { type BuggifyHook, resolveVmConfig, type VmConfig, type VmConfigInput } from './config.js';
 import { C, VmCounters } from './counters.js';
 import { VmError } from './errors.js';
 import { FramePool } from './frame-pool.js';
@@ -101,7 +101,14 @@ export class PagingEngine {
   private watermarkLow = 0;
   private watermarkHigh = 0;
 
-  constructor(input: VmConfigInput) {
+  private readonly buggify: BuggifyHook | undefined;
+
+  /**
+   * @param input the region's configuration (see `VmConfig`)
+   * @param options `buggify`: simulation-only fault sites (see `BuggifySite`); omit in production
+   */
+  constructor(input: VmConfigInput, options: { buggify?: BuggifyHook } = {}) {
+    this.buggify = options.buggify;
     const config = resolveVmConfig(input);
     this.config = config;
     this.pageCount = config.pageCount;
@@ -542,7 +549,7 @@ export class PagingEngine {
     }
     if (allowed === FREE_ONLY) return -1;
     const victim = this.inactive.head;
-    if (victim >= 0) {
+    if (victim >= 0 && !(allowed === ANY_VICTIM && this.active.size > 0 && this.buggify !== undefined && this.buggify('skip-inactive-victim'))) {
       this.inactive.remove(victim);
       this.counts[C.reclaim_inactive]++;
       this.counts[C.reclaim_fast]++;
@@ -627,7 +634,7 @@ export class PagingEngine {
     // The guards are inlined: this runs after every event.
     if (this.residentFrames > this.budget) this.enforceBudget();
     if (this.waiting.size > 0) this.serveWaiting();
-    if (this.reclaimMode !== 0) this.reclaim();
+    if (this.reclaimMode !== 0 || this.buggify !== undefined) this.reclaim();
     if (this.wbQueue.size > 0) this.sendWritebacks();
   }
 
@@ -687,6 +694,7 @@ export class PagingEngine {
 
   /** Background (the original's bg_reclaim) or watermark reclaim into the inactive list. */
   private reclaim(): void {
+    if (this.buggify !== undefined && this.active.size > 1 && this.buggify('reclaim-extra')) this.evictOldestActive(true);
     if (this.reclaimMode === 1) {
       if (this.residentFrames >= this.budget && this.pendingToInactive === 0 && this.inactive.size < this.backgroundTrigger) {
         this.counts[C.background_reclaim_task]++;
@@ -705,6 +713,8 @@ export class PagingEngine {
   }
 
   private sendWritebacks(): void {
+    // Holding the queue is legal only while a batch is in flight: its completion flushes it.
+    if (this.buggify !== undefined && this.batches.inFlight > 0 && this.buggify('writeback-delay')) return;
     while (this.wbQueue.size > 0 && this.batches.inFlight < this.maxBatchesInFlight) {
       const batchId = this.batches.open();
       const list = this.batches.list(batchId);
@@ -724,7 +734,8 @@ export class PagingEngine {
   // Prefetch
 
   private prefetchAround(page: number, prefetchHit: boolean): void {
-    const count = this.policy.onAccess(page, prefetchHit, this.proposals);
+    let count = this.policy.onAccess(page, prefetchHit, this.proposals);
+    if (this.buggify !== undefined && count > 1 && this.buggify('prefetch-shrink')) count >>>= 1;
     for (let i = 0; i < count; i++) {
       const candidate = this.proposals[i];
       if (candidate < 0 || candidate >= this.pageCount || this.state[candidate] !== NOT_PRESENT) continue;
