@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { VerbsError } from './errors.js';
 import { verbsLibraryAvailable } from './library.js';
@@ -17,7 +17,7 @@ afterEach(() => {
   server = null;
 });
 
-function listen(onSocket: (socket: import('node:net').Socket) => void): Promise<number> {
+function listen(onSocket: (socket: Socket) => void): Promise<number> {
   return new Promise((resolve) => {
     server = createServer(onSocket);
     server.listen(0, '127.0.0.1', () => resolve((server?.address() as { port: number }).port));
@@ -51,7 +51,7 @@ describe('verbs side channel', () => {
   });
 
   it.skipIf(!verbsLibraryAvailable())('RdmaTransport.open without a device fails with the typed no-device error', () => {
-    let caught: unknown = null;
+    let caught: unknown;
     try {
       RdmaTransport.open({ exposeBytes: 4096 }).close();
       return; // a machine with RDMA: opening works

@@ -1,0 +1,21 @@
+// The public surface of the verbs binding (re-exported by the package's src/index.ts).
+
+/** Typed errors of the verbs binding. */
+export { VerbsError, type VerbsErrorCode } from './errors.js';
+/** Loading libibverbs.so.1 and what is bound from it. */
+export { BOUND_SYMBOLS, INLINE_VERBS, LIBIBVERBS, loadVerbsLibrary, verbsLibraryAvailable, type NativePointer, type VerbsLibrary } from './library.js';
+/** ABI constants and the checked-in layout table. */
+export {
+  IBV_CONTEXT_OPS_OFFSETS, IBV_WC_STATUS_NAMES, IbvAccess, IbvLinkLayer, IbvMtu, IbvQpAttrMask, IbvQpState, IbvWcStatus, IbvWrOpcode,
+  LAYOUT_TABLE, type StructLayout,
+} from './abi.js';
+/** Device discovery and the opened device. */
+export { VerbsDevice, discoverRdmaDevices, type DeviceDiscovery, type VerbsDeviceOptions, type VerbsPortInfo } from './device.js';
+/** Status mapping of work completions. */
+export { statusOfWc, wcStatusText } from './wc-status.js';
+/** Connection info and QP tuning. */
+export { DEFAULT_QP_TUNING, type ConnectionInfo, type QpTuning } from './queue-pair.js';
+/** One RC connection, and the transport that sets them up over the TCP side channel. */
+export { VerbsEndpoint, type VerbsEndpointOptions, type VerbsEndpointState } from './endpoint.js';
+export { RdmaTransport, type RdmaTransportOptions } from './transport.js';
+export type { ChannelRpcHandler, RegionRead, RegionWrite, RemoteRegion } from './channel.js';
