@@ -19,3 +19,6 @@ export { PageState, PAGE_STATE_NAMES, type PageStateValue } from './internal/pag
 export {
   AdaptivePolicy, createPrefetchPolicy, DeltaTrend, LeapPolicy, NoPrefetch, ReadaheadPolicy, type PrefetchPolicy,
 } from './internal/prefetch/index.js';
+export {
+  InMemoryPager, PoisonedPageError, type AccessCallback, type PageStore,
+} from './internal/in-memory-pager.js';
