@@ -245,5 +245,6 @@ function describe(spec: Exclude<WorkloadSpec, TraceSpec>): string {
     .filter(([key]) => key !== 'kind' && key !== 'phases')
     .map(([key, value]) => `${key}=${String(value)}`);
   const kind = spec.kind === 'phases' ? `phases(${spec.phases.map((p) => p.kind).join(',')})` : spec.kind;
+  if (spec.kind === 'gemm') fields.push(`N=${gemmMatrixSize(spec)}`);
   return [kind, ...fields].join(' ');
 }
