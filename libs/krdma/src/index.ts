@@ -93,6 +93,6 @@ export { ReceiveBudget } from './internal/wire/receive-budget.js';
 /** Reconnect backoff policy (exponential, bounded, jittered). */
 export { backoffDelayNs, DEFAULT_BACKOFF, type BackoffPolicy } from './internal/backoff.js';
 /** The TCP transport (node:net) and the process-wide receive budget its connections share by default. */
-export { TcpFabric, processReceiveBudget, type TcpFabricOptions } from './adapters/tcp/tcp-fabric.js';
+export { TcpFabric, processReceiveBudget, type TcpCounters, type TcpFabricOptions } from './adapters/tcp/tcp-fabric.js';
 /** Runtime adapters (ambient scheduling, CSPRNG nonces, monotonic clock). */
 export { cryptoNonceSource, defaultNodeName, immediateScheduler, microtaskScheduler, monotonicClock } from './adapters/runtime.js';

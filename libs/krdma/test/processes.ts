@@ -17,7 +17,9 @@ const spawned = new Set<ChildProcess>();
 
 /** Starts a node process and resolves when it printed `ready <port>` (rejects after `timeoutMs`). */
 export function startNode(args: string[], timeoutMs = 15_000): Promise<NodeProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@rackmem/source', FIXTURE, ...args], {
+  // RACKMEM_CHILD_NODE_ARGS: extra node flags for the children (e.g. "--cpu-prof" when profiling a bench).
+  const extra = (process.env.RACKMEM_CHILD_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const child = spawn(process.execPath, [...extra, '--import', 'tsx', '--conditions=@rackmem/source', FIXTURE, ...args], {
     cwd: PACKAGE_DIR,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -52,12 +54,20 @@ export function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-/** SIGKILLs every process started here that is still running (continuing stopped ones first). */
-export async function killAll(): Promise<void> {
+/**
+ * Kills every process started here that is still running (continuing stopped ones first):
+ * SIGKILL at once, or with `graceMs` SIGTERM first and SIGKILL after that long.
+ */
+export async function killAll(graceMs = 0): Promise<void> {
   const children = [...spawned];
   for (const child of children) {
     child.kill('SIGCONT');
-    child.kill('SIGKILL');
+    child.kill(graceMs > 0 ? 'SIGTERM' : 'SIGKILL');
+  }
+  if (graceMs > 0) {
+    const timer = setTimeout(() => children.forEach((child) => child.kill('SIGKILL')), graceMs);
+    await Promise.all(children.map(exited));
+    clearTimeout(timer);
   }
   await Promise.all(children.map(exited));
 }

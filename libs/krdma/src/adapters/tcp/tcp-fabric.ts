@@ -42,6 +42,30 @@ export interface TcpFabricOptions extends Omit<SessionFabricOptions, 'scheduler'
   readonly maxQueuedOutputBytes?: number;
 }
 
+/** Counters of a {@link TcpFabric}'s sockets (totals since it started, over all connections). */
+export interface TcpCounters {
+  /** Socket reads delivered to sessions. */
+  reads: number;
+  /** Bytes read. */
+  bytesRead: number;
+  /** Frames written. */
+  framesOut: number;
+  /** Socket writes (one per event-loop turn with output; a corked batch counts once). */
+  flushes: number;
+  /** Bytes copied into output buffers (headers, small frames, donor read replies). */
+  bytesCopied: number;
+  /** Caller bytes written without a copy (write and writev data). */
+  bytesGathered: number;
+  /** Connections accepted and dialled. */
+  connectionsOpened: number;
+  /** Times reading paused because a peer did not drain our output. */
+  readPauses: number;
+  /** Frames decoded. */
+  framesIn: number;
+  /** Of those, frames split across socket reads and assembled in a decoder buffer (one extra copy). */
+  framesAssembled: number;
+}
+
 /** A connection: one socket, its session, its output. */
 interface Connection {
   readonly socket: Socket;
@@ -100,6 +124,7 @@ export class TcpFabric extends SessionFabric {
   private server: Server | null = null;
   private listening: PeerAddress | null = null;
   private closing: Promise<void> | null = null;
+  private readonly totals: TcpCounters = { reads: 0, bytesRead: 0, framesOut: 0, flushes: 0, bytesCopied: 0, bytesGathered: 0, connectionsOpened: 0, readPauses: 0, framesIn: 0, framesAssembled: 0 };
 
   constructor(options: TcpFabricOptions) {
     super({
@@ -198,6 +223,22 @@ export class TcpFabric extends SessionFabric {
     return [...redials, ...listed];
   }
 
+  /** Socket counters (reads, writes, copies) summed over live and closed connections. */
+  counters(): TcpCounters {
+    const sum = { ...this.totals };
+    for (const { output, session } of this.connections) {
+      if (session !== null) {
+        sum.framesIn += session.decoderCounts.framesDecoded;
+        sum.framesAssembled += session.decoderCounts.framesAssembled;
+      }
+      sum.framesOut += output.counters.frames;
+      sum.flushes += output.counters.flushes;
+      sum.bytesCopied += output.counters.bytesCopied;
+      sum.bytesGathered += output.counters.bytesGathered;
+    }
+    return sum;
+  }
+
   /** Bytes held in partial frames by this fabric's receive budget, and its bound. */
   get receiveBudget(): ReceiveBudget | null {
     return this.sessionConfig.receiveBudget ?? null;
@@ -255,6 +296,8 @@ export class TcpFabric extends SessionFabric {
       onread: {
         buffer: readBuffer,
         callback: (bytes: number, buffer: Uint8Array) => {
+          this.totals.reads++;
+          this.totals.bytesRead += bytes;
           connection.session?.receive(buffer.subarray(0, bytes));
           return true;
         },
@@ -298,7 +341,11 @@ export class TcpFabric extends SessionFabric {
     const connection: Connection = { socket, output: new FrameOutput(socket), session: null, errorReason: null, timeoutsSeen: 0, paused: false };
     const from: PeerAddress | null = socket.remoteAddress !== undefined && socket.remotePort !== undefined ? { host: socket.remoteAddress, port: socket.remotePort } : null;
     this.attach(connection, 'server', from, null);
-    socket.on('data', (chunk: Buffer) => connection.session?.receive(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      this.totals.reads++;
+      this.totals.bytesRead += chunk.length;
+      connection.session?.receive(chunk);
+    });
     socket.on('error', (error) => {
       connection.errorReason = errorText(error);
     });
@@ -308,6 +355,7 @@ export class TcpFabric extends SessionFabric {
   private attach(connection: Connection, role: 'client' | 'server', address: PeerAddress | null, done: ConnectDone | null): void {
     const { socket, output } = connection;
     this.connections.add(connection);
+    this.totals.connectionsOpened++;
     if (role === 'client') socket.on('error', (error) => void (connection.errorReason = errorText(error)));
     connection.session = this.openSession(
       role,
@@ -323,6 +371,7 @@ export class TcpFabric extends SessionFabric {
         if (!connection.paused && socket.writableLength + output.pendingBytes > this.maxQueuedOutputBytes) {
           // The peer does not read our replies: stop reading its requests until the socket drains.
           connection.paused = true;
+          this.totals.readPauses++;
           socket.pause();
           socket.once('drain', () => {
             connection.paused = false;
@@ -333,6 +382,14 @@ export class TcpFabric extends SessionFabric {
     );
     socket.on('close', () => {
       this.connections.delete(connection);
+      this.totals.framesOut += output.counters.frames;
+      this.totals.flushes += output.counters.flushes;
+      this.totals.bytesCopied += output.counters.bytesCopied;
+      this.totals.bytesGathered += output.counters.bytesGathered;
+      if (connection.session !== null) {
+        this.totals.framesIn += connection.session.decoderCounts.framesDecoded;
+        this.totals.framesAssembled += connection.session.decoderCounts.framesAssembled;
+      }
       output.close();
       const why = connection.errorReason ?? 'closed by the peer';
       connection.session?.transportClosed(`connection to ${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'} ended: ${why}`);

@@ -161,15 +161,18 @@ export abstract class SessionFabric implements Fabric {
   }
 
   freeSlab(peer: PeerId, slab: RemoteSlab, done: StatusDone): void {
-    if (this.checkSlabs(peer, [slab], done)) this.sessionOf(peer, done)?.freeSlab(slab, done);
+    if (slab.peer !== peer) return this.wrongPeer(peer, slab, done);
+    this.sessionOf(peer, done)?.freeSlab(slab, done);
   }
 
   read(peer: PeerId, slab: RemoteSlab, offsetBytes: number, into: Uint8Array, done: StatusDone): void {
-    if (this.checkSlabs(peer, [slab], done)) this.sessionOf(peer, done)?.read(slab, offsetBytes, into, done);
+    if (slab.peer !== peer) return this.wrongPeer(peer, slab, done);
+    this.sessionOf(peer, done)?.read(slab, offsetBytes, into, done);
   }
 
   write(peer: PeerId, slab: RemoteSlab, offsetBytes: number, data: Uint8Array, done: StatusDone): void {
-    if (this.checkSlabs(peer, [slab], done)) this.sessionOf(peer, done)?.write(slab, offsetBytes, data, done);
+    if (slab.peer !== peer) return this.wrongPeer(peer, slab, done);
+    this.sessionOf(peer, done)?.write(slab, offsetBytes, data, done);
   }
 
   readv(peer: PeerId, ops: readonly ReadOp[], done: StatusDone): void {
@@ -344,6 +347,10 @@ export abstract class SessionFabric implements Fabric {
     const reason = this.stopped ?? `not connected to peer ${peer}`;
     this.scheduler.defer(() => fail('peer-lost', reason));
     return null;
+  }
+
+  private wrongPeer(peer: PeerId, slab: RemoteSlab, fail: StatusDone): void {
+    this.scheduler.defer(() => fail('rejected', `slab ${slab.slabId} lives on peer ${slab.peer}, not on peer ${peer}`));
   }
 
   private checkSlabs(peer: PeerId, slabs: readonly RemoteSlab[], fail: StatusDone): boolean {

@@ -72,9 +72,13 @@ export interface SessionHooks {
 interface Pending {
   readonly expect: MessageTypeName;
   readonly deadlineNs: number;
-  /** Consumes the reply; returns a protocol violation reason, or null. */
-  readonly onReply: (message: WireMessage) => string | null;
+  /** Consumes the reply; returns a protocol violation reason, or null. Null: an ack or a read (below). */
+  readonly onReply: ((message: WireMessage) => string | null) | null;
   readonly onFail: (status: FabricStatus, reason: string) => void;
+  /** A read's destination (the reply's data is copied here), or null. */
+  readonly into: Uint8Array | null;
+  /** Completion of an ack or read (when `onReply` is null). */
+  readonly done: StatusDone | null;
 }
 
 /** Counters of one session. */
@@ -150,6 +154,11 @@ export class Session {
   /** True after the session ended. */
   get isClosed(): boolean {
     return this.state === 'closed';
+  }
+
+  /** Frames received whole in one chunk, and frames assembled from several (copied once more). */
+  get decoderCounts(): { readonly framesDecoded: number; readonly framesAssembled: number } {
+    return { framesDecoded: this.decoder.framesDecoded, framesAssembled: this.decoder.framesAssembled };
   }
 
   /** Requests outstanding. */
@@ -248,24 +257,19 @@ export class Session {
 
   /** Returns a slab to the peer's donor. */
   freeSlab(slab: RemoteSlab, done: StatusDone): void {
-    this.post({ type: 'free', slabId: slab.slabId }, 'free-ack', () => (done('ok', null), null), done);
+    this.post({ type: 'free', slabId: slab.slabId }, 'free-ack', null, done, null, done);
   }
 
   /** Reads `into.length` bytes at `offsetBytes` of a slab into `into`. */
   read(slab: RemoteSlab, offsetBytes: number, into: Uint8Array, done: StatusDone): void {
     if (into.length > this.config.limits.maxIoBytes) return this.refuseLocally(done, `read of ${into.length} bytes exceeds maxIoBytes ${this.config.limits.maxIoBytes}; split it`);
-    this.post({ type: 'read', slabId: slab.slabId, offsetBytes, lengthBytes: into.length }, 'read-reply', (m) => {
-      if (m.type !== 'read-reply' || m.data.length !== into.length) return `read-reply of the wrong length for a ${into.length}-byte read`;
-      into.set(m.data);
-      done('ok', null);
-      return null;
-    }, done);
+    this.post({ type: 'read', slabId: slab.slabId, offsetBytes, lengthBytes: into.length }, 'read-reply', null, done, into, done);
   }
 
   /** Writes `data` at `offsetBytes` of a slab. */
   write(slab: RemoteSlab, offsetBytes: number, data: Uint8Array, done: StatusDone): void {
     if (data.length > this.config.limits.maxIoBytes) return this.refuseLocally(done, `write of ${data.length} bytes exceeds maxIoBytes ${this.config.limits.maxIoBytes}; split it`);
-    this.post({ type: 'write', slabId: slab.slabId, offsetBytes, data }, 'write-ack', () => (done('ok', null), null), done);
+    this.post({ type: 'write', slabId: slab.slabId, offsetBytes, data }, 'write-ack', null, done, null, done);
   }
 
   /** Vectored read (all or nothing). */
@@ -287,7 +291,7 @@ export class Session {
     const problem = this.checkVector(ops.map((op) => op.data.length));
     if (problem !== null) return this.refuseLocally(done, problem);
     const entries = ops.map((op) => ({ slabId: op.slab.slabId, offsetBytes: op.offsetBytes, data: op.data }));
-    this.post({ type: 'writev', entries }, 'writev-ack', () => (done('ok', null), null), done);
+    this.post({ type: 'writev', entries }, 'writev-ack', null, done, null, done);
   }
 
   /** The peer donor's usage. */
@@ -324,15 +328,22 @@ export class Session {
     this.config.scheduler.defer(() => fail('rejected', reason));
   }
 
-  private post(message: WireMessage, expect: MessageTypeName, onReply: Pending['onReply'], onFail: Pending['onFail']): void {
-    const defer = (fn: () => void): void => this.config.scheduler.defer(fn);
+  private post(
+    message: WireMessage,
+    expect: MessageTypeName,
+    onReply: Pending['onReply'],
+    onFail: Pending['onFail'],
+    into: Uint8Array | null = null,
+    done: StatusDone | null = null,
+  ): void {
     if (this.state !== 'up') {
       const reason = this.state === 'closed' ? 'the connection to the peer is closed' : 'the peer is not authenticated yet';
-      defer(() => onFail('peer-lost', reason));
+      this.config.scheduler.defer(() => onFail('peer-lost', reason));
       return;
     }
     if (this.pending.size >= this.config.maxInFlight) {
-      defer(() => onFail('busy', `${this.pending.size} requests in flight (the bound); retry after completions`));
+      const reason = `${this.pending.size} requests in flight (the bound); retry after completions`;
+      this.config.scheduler.defer(() => onFail('busy', reason));
       return;
     }
     const id = this.takeRequestId();
@@ -340,10 +351,11 @@ export class Session {
       this.output(id, message);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      defer(() => onFail('rejected', reason));
+      this.config.scheduler.defer(() => onFail('rejected', reason));
       return;
     }
-    this.pending.set(id, { expect, deadlineNs: this.config.clock.nowNs() + this.config.timeouts.requestTimeoutNs, onReply, onFail });
+    const pending: Pending = { expect, deadlineNs: this.config.clock.nowNs() + this.config.timeouts.requestTimeoutNs, onReply, onFail, into, done };
+    this.pending.set(id, pending);
     this.counters.framesOut++;
   }
 
@@ -438,6 +450,20 @@ export class Session {
     if (message.type !== pending.expect) {
       pending.onFail('error', `peer answered ${message.type} to a request expecting ${pending.expect}`);
       return this.violate(new ProtocolError('unexpected-reply', `${message.type} answers a request expecting ${pending.expect}`));
+    }
+    if (pending.onReply === null) {
+      // An ack, or a read: copy the data into the caller's buffer (once, from the received bytes).
+      const into = pending.into;
+      if (into !== null) {
+        if (message.type !== 'read-reply' || message.data.length !== into.length) {
+          const problem = `read-reply of the wrong length for a ${into.length}-byte read`;
+          pending.onFail('error', problem);
+          return this.violate(new ProtocolError('unexpected-reply', problem));
+        }
+        if (message.data !== into) into.set(message.data);
+      }
+      (pending.done as StatusDone)('ok', null);
+      return;
     }
     const problem = pending.onReply(message);
     if (problem !== null) {

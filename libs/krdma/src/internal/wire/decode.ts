@@ -122,6 +122,8 @@ export class FrameDecoder {
   private payloadCapReason = '';
   /** Whole frames decoded so far. */
   framesDecoded = 0;
+  /** Frames whose payload arrived split across chunks and was assembled in a buffer (one extra copy). */
+  framesAssembled = 0;
 
   constructor(options: FrameDecoderOptions = {}) {
     this.limits = resolveWireLimits(options.limits);
@@ -213,6 +215,7 @@ export class FrameDecoder {
         pos += take;
         if (this.payloadFill < this.payloadBytes) break;
         const whole = this.payload as Uint8Array;
+        this.framesAssembled++;
         this.payload = null;
         this.payloadFill = 0;
         this.stage = STAGE_HEADER;
