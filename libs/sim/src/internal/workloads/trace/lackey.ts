@@ -55,17 +55,23 @@ class LackeyLineParser {
   /** Parses lines until `wanted()` is false or the input ends; returns false at the end. */
   run(handler: LineHandler, wanted: () => boolean): boolean {
     const chunks = this.chunks;
+    let scanFrom = chunks.start;
     while (wanted()) {
-      let buffer = chunks.buffer;
-      let newline = buffer.indexOf(NL, chunks.start);
-      if (newline < 0 || newline >= chunks.end) {
-        if (chunks.more()) continue;
+      const buffer = chunks.buffer;
+      const end = chunks.end;
+      let newline = scanFrom;
+      while (newline < end && buffer[newline] !== NL) newline++;
+      if (newline === end) {
+        const consumed = chunks.start;
+        if (chunks.more()) {
+          scanFrom = newline - consumed + chunks.start; // the buffer may have been compacted
+          continue;
+        }
         if (chunks.start === chunks.end) return false;
-        newline = chunks.end;
-        buffer = chunks.buffer;
       }
-      this.parseLine(buffer, chunks.start, newline, handler);
+      this.parseLine(chunks.buffer, chunks.start, newline, handler);
       chunks.start = newline < chunks.end ? newline + 1 : chunks.end;
+      scanFrom = chunks.start;
     }
     return true;
   }

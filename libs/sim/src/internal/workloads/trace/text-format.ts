@@ -64,18 +64,24 @@ export class TextTraceReader implements TraceRecordReader {
     if (this.closed) return 0;
     const chunks = this.chunks;
     let count = 0;
+    let scanFrom = chunks.start;
     while (count < out.capacity) {
-      let buffer = chunks.buffer;
-      let newline = buffer.indexOf(NL, chunks.start);
-      if (newline < 0 || newline >= chunks.end) {
-        if (chunks.more()) continue;
+      const buffer = chunks.buffer;
+      const end = chunks.end;
+      let newline = scanFrom;
+      while (newline < end && buffer[newline] !== NL) newline++;
+      if (newline === end) {
+        const consumed = chunks.start;
+        if (chunks.more()) {
+          scanFrom = newline - consumed + chunks.start; // the buffer may have been compacted
+          continue;
+        }
         if (chunks.start === chunks.end) break; // end of input
-        newline = chunks.end; // last line without a newline
-        buffer = chunks.buffer;
       }
       this.line++;
-      if (this.parseLine(buffer, chunks.start, newline, out, count)) count++;
+      if (this.parseLine(chunks.buffer, chunks.start, newline, out, count)) count++;
       chunks.start = newline < chunks.end ? newline + 1 : chunks.end;
+      scanFrom = chunks.start;
     }
     return count;
   }
@@ -92,42 +98,53 @@ export class TextTraceReader implements TraceRecordReader {
 
   /** Parses one line; returns true if it held a record. */
   private parseLine(b: Uint8Array, from: number, to: number, out: TraceRecords, index: number): boolean {
-    let p = from;
-    const skipBlanks = () => {
-      while (p < to && (b[p] === SPACE || b[p] === TAB || b[p] === CR)) p++;
-    };
-    const number = (what: string): number => {
-      skipBlanks();
-      const begin = p;
-      let value = 0;
-      while (p < to && b[p] >= 48 && b[p] <= 57) value = value * 10 + (b[p++] - 48);
-      if (p === begin) this.fail(`${what} must be a non-negative integer`);
-      if (p < to && b[p] !== SPACE && b[p] !== TAB && b[p] !== CR && b[p] !== HASH) this.fail(`${what} must be a non-negative integer`);
-      if (!Number.isSafeInteger(value)) this.fail(`${what} is too large`);
-      return value;
-    };
-    skipBlanks();
+    let p = skipBlanks(b, from, to);
     if (p === to || b[p] === HASH) return false;
-    const thread = number('thread');
+    // thread
+    let begin = p;
+    let thread = 0;
+    while (p < to && b[p] >= 48 && b[p] <= 57) thread = thread * 10 + (b[p++] - 48);
+    if (p === begin || !endsField(b, p, to)) this.fail('thread must be a non-negative integer');
     if (thread > 0xffffffff) this.fail('thread must fit in 32 bits');
-    skipBlanks();
+    p = skipBlanks(b, p, to);
     const op = p < to ? b[p++] : 0;
     let write: number;
     if (op === 82 || op === 114) write = 0; // R r
     else if (op === 87 || op === 119) write = 1; // W w
     else this.fail('op must be R or W');
     if (p < to && b[p] !== SPACE && b[p] !== TAB) this.fail('op must be R or W');
-    const page = number('page');
+    // page
+    p = skipBlanks(b, p, to);
+    begin = p;
+    let page = 0;
+    while (p < to && b[p] >= 48 && b[p] <= 57) page = page * 10 + (b[p++] - 48);
+    if (p === begin || !endsField(b, p, to)) this.fail('page must be a non-negative integer');
     if (page > 0x7ffffffe) this.fail('page must be below 2^31 - 1');
-    skipBlanks();
+    // optional thinkNs
+    p = skipBlanks(b, p, to);
     let thinkNs = 0;
-    if (p < to && b[p] !== HASH) thinkNs = number('thinkNs');
-    skipBlanks();
-    if (p < to && b[p] !== HASH) this.fail('unexpected text after thinkNs');
+    if (p < to && b[p] !== HASH) {
+      begin = p;
+      while (p < to && b[p] >= 48 && b[p] <= 57) thinkNs = thinkNs * 10 + (b[p++] - 48);
+      if (p === begin || !endsField(b, p, to)) this.fail('thinkNs must be a non-negative integer');
+      if (!Number.isSafeInteger(thinkNs)) this.fail('thinkNs is too large');
+      p = skipBlanks(b, p, to);
+      if (p < to && b[p] !== HASH) this.fail('unexpected text after thinkNs');
+    }
     out.threads[index] = thread;
     out.pages[index] = page;
     out.writes[index] = write;
     out.thinkNs[index] = thinkNs;
     return true;
   }
+}
+
+function skipBlanks(b: Uint8Array, p: number, to: number): number {
+  while (p < to && (b[p] === SPACE || b[p] === TAB || b[p] === CR)) p++;
+  return p;
+}
+
+/** True if a number ends at p: end of line, a blank or a comment. */
+function endsField(b: Uint8Array, p: number, to: number): boolean {
+  return p === to || b[p] === SPACE || b[p] === TAB || b[p] === CR || b[p] === HASH;
 }
