@@ -7,7 +7,7 @@ import { probeUserfaultfd } from '../native/uffd-probe.js';
 import { UserfaultfdUnavailableError } from '../native/errors.js';
 import { ControlRing, DEFAULT_RING_CAPACITY, EvictMethod, PagerOp } from './control-ring.js';
 import { PagerError } from './pager-error.js';
-import type { PagerWorkerMessage } from './protocol.js';
+import type { EngineWorkerConfig, PagerWorkerMessage } from './protocol.js';
 import { spawnPagerWorker } from './spawn-worker.js';
 import { PagerCounters, type PagerStats } from './stats.js';
 
@@ -23,6 +23,8 @@ export interface PagerOptions {
   ringCapacity?: number;
   /** How long each command may take; default 10 s. */
   commandTimeoutMs?: number;
+  /** Run libs/vm's PagingEngine in the pager (budget, eviction, write-back to storage). */
+  engine?: EngineWorkerConfig;
 }
 
 type Ready = Extract<PagerWorkerMessage, { type: 'ready' }>;
@@ -80,7 +82,7 @@ export class Pager {
     const stopFd = EventFd.create();
     const worker = spawnPagerWorker({
       regionAddress: region.address, sizeBytes: region.sizeBytes, countersSab, ringSab: ring.sab,
-      doorbellFd: doorbell.fd, stopFd: stopFd.fd, cpus: options.cpus ?? [],
+      doorbellFd: doorbell.fd, stopFd: stopFd.fd, cpus: options.cpus ?? [], engine: options.engine,
     });
     try {
       const ready = await waitReady(worker, options.startTimeoutMs ?? 15_000);
@@ -119,6 +121,11 @@ export class Pager {
   /** Fills stored pages before they are touched (one UFFDIO_COPY per contiguous run). */
   prefetch(firstPage: number, count: number): Promise<void> {
     return this.command(PagerOp.Prefetch, firstPage, count, 0);
+  }
+
+  /** Sends a runtime control operation (see RuntimeOp) and waits for it. */
+  control(op: number, arg: number): Promise<void> {
+    return this.command(op, 0, 1, arg);
   }
 
   /**

@@ -1,3 +1,16 @@
+import type { VmConfigInput } from '@rackmem/vm';
+import type { StorageConfig } from '../runtime/storage-config.js';
+
+/** The paging engine's setup, when the pager runs libs/vm's engine (see runtime/). */
+export interface EngineWorkerConfig {
+  /** The engine's configuration (pageCount is the region's page count). */
+  vm: VmConfigInput;
+  /** Where evicted pages go. */
+  storage: StorageConfig;
+  /** Shared counters, gauges and fault latency (see SharedEngineStats). */
+  statsSab: SharedArrayBuffer;
+}
+
 /** Data main hands to a pager worker (workerData). Only numbers and SharedArrayBuffers: never a region view (P17). */
 export interface PagerWorkerData {
   /** Start address of the region (page-aligned). */
@@ -14,6 +27,8 @@ export interface PagerWorkerData {
   stopFd: number;
   /** CPUs to pin the pager thread to (sched_setaffinity), or empty for free placement. */
   cpus: number[];
+  /** When set, faults are decided by libs/vm's PagingEngine instead of the local page source. */
+  engine?: EngineWorkerConfig;
   /** Source mode only: URL of worker-main.ts for the tsx bootstrap. */
   entryUrl?: string;
 }

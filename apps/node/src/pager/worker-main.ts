@@ -17,13 +17,19 @@ import { CommandResult, LocalPageSource } from './local-page-source.js';
 import type { PagerWorkerData, PagerWorkerMessage } from './protocol.js';
 import { PAGER_COUNTER, PagerCounters } from './stats.js';
 import { UffdMapper } from './uffd-mapper.js';
+import type { FaultHandler } from './fault-handler.js';
+import { buildEngineRuntime } from '../runtime/build-runtime.js';
+import type { UffdRuntime } from '../runtime/uffd-runtime.js';
 
 const ZERO_PAGES = 16;
 
 interface PollHandle { close(): void }
 
 /** Everything the worker holds; module-level so the poll handles stay reachable (P3). */
-const held: { polls: PollHandle[]; uffd?: Userfaultfd; handler?: LocalPageSource; zero?: RegionMemory; stopped: boolean } = { polls: [], stopped: false };
+const held: { polls: PollHandle[]; uffd?: Userfaultfd; handler?: FaultHandler; zero?: RegionMemory; ticker?: ReturnType<typeof setInterval>; stopped: boolean } = { polls: [], stopped: false };
+
+/** How often the engine runtime gets a tick when no faults arrive (reclaim, stats). */
+const ENGINE_TICK_MS = 20;
 
 function post(msg: PagerWorkerMessage): void {
   parentPort?.postMessage(msg);
@@ -38,7 +44,7 @@ function poll(fd: number, onReadable: () => void): void {
   held.polls.push(handle);
 }
 
-function start(data: PagerWorkerData): void {
+async function start(data: PagerWorkerData): Promise<void> {
   if (data.cpus.length > 0) pinCurrentThread(data.cpus);
   const counters = new PagerCounters(data.countersSab);
   const ring = new ControlRing(data.ringSab);
@@ -48,18 +54,27 @@ function start(data: PagerWorkerData): void {
   const canProtect = (enabled & UFFD_FEATURE.PAGEFAULT_FLAG_WP) !== 0;
   const canMove = canProtect && (enabled & UFFD_FEATURE.MOVE) !== 0;
   const pages = data.sizeBytes / 4096;
-  const store = RegionMemory.map(data.sizeBytes);
-  // MOVE needs its destination registered with the same uffd; WP mode only, so a missing store
-  // page is an ordinary zero-fill for the pager, never a message (no self-deadlock).
-  if (canMove) uffd.register(store.address, store.sizeBytes, UFFDIO_REGISTER_MODE.WP);
   held.zero = RegionMemory.map(ZERO_PAGES * 4096);
   const mapper = new UffdMapper(uffd, data.regionAddress, pages, counters, held.zero.address, ZERO_PAGES);
-  const handler = new LocalPageSource(mapper, store, counters, canMove, canProtect);
+  let handler: FaultHandler;
+  if (data.engine) {
+    if (!canMove) throw new Error('the paging engine runtime needs UFFDIO_MOVE (Linux 6.8 or newer)');
+    const runtime: UffdRuntime = await buildEngineRuntime(data.engine, uffd, mapper, counters, data.sizeBytes);
+    handler = runtime;
+    held.ticker = setInterval(() => runtime.tick(), ENGINE_TICK_MS);
+  } else {
+    const store = RegionMemory.map(data.sizeBytes);
+    // MOVE needs its destination registered with the same uffd; WP mode only, so a missing store
+    // page is an ordinary zero-fill for the pager, never a message (no self-deadlock).
+    if (canMove) uffd.register(store.address, store.sizeBytes, UFFDIO_REGISTER_MODE.WP);
+    handler = new LocalPageSource(mapper, store, counters, canMove, canProtect);
+  }
   held.handler = handler;
   const loop = new FaultLoop(uffd, data.regionAddress, handler, counters, (page, err) => {
     diagnose(`cannot resolve the fault on page ${page}: ${(err as Error).message}; poisoning it`);
     try {
-      handler.poison(page, 1);
+      mapper.drop(page, 1);
+      mapper.poison(page, 1);
       mapper.wake(page, 1);
     } catch (again) {
       diagnose(`poisoning page ${page} failed too: ${(again as Error).message}`);
@@ -101,6 +116,7 @@ function stop(data: PagerWorkerData, ring: ControlRing | undefined): void {
   } catch (err) {
     diagnose(`unregister at stop failed: ${(err as Error).message}`);
   }
+  if (held.ticker) clearInterval(held.ticker);
   for (const handle of held.polls) handle.close();
   held.polls = [];
   uffd?.close(); // wakes any remaining waiter; its retry is an ordinary fault
@@ -112,10 +128,8 @@ function stop(data: PagerWorkerData, ring: ControlRing | undefined): void {
 }
 
 const data = workerData as PagerWorkerData;
-try {
-  start(data);
-} catch (err) {
+start(data).catch((err) => {
   const e = err as Error & { code?: string };
   post({ type: 'failed', code: e.code ?? 'error', message: e.message });
   stop(data, undefined);
-}
+});

@@ -1,0 +1,44 @@
+import { createDramBackend, DvsRegion } from '@rackmem/dvs';
+import { PagingEngine, type PageStore } from '@rackmem/vm';
+import { PAGE_SIZE_BYTES } from '../native/constants.js';
+import type { Userfaultfd } from '../native/uffd.js';
+import { UFFDIO_REGISTER_MODE } from '../native/uffd-abi.js';
+import type { EngineWorkerConfig } from '../pager/protocol.js';
+import type { PagerCounters } from '../pager/stats.js';
+import type { UffdMapper } from '../pager/uffd-mapper.js';
+import { SharedEngineStats } from './engine-stats.js';
+import { FrameStore } from './frame-store.js';
+import { UffdRuntime } from './uffd-runtime.js';
+
+/** Frames beyond the region's page count: write-back staging plus slack. */
+const FRAME_SLACK = 16;
+
+/**
+ * Builds the engine runtime inside the pager worker: the engine, its storage (a dvs region), and
+ * the frame store registered with the region's uffd (WP mode only, as UFFDIO_MOVE requires).
+ */
+export async function buildEngineRuntime(
+  config: EngineWorkerConfig,
+  uffd: Userfaultfd,
+  mapper: UffdMapper,
+  counters: PagerCounters,
+  regionBytes: number,
+): Promise<UffdRuntime> {
+  const pageCount = regionBytes / PAGE_SIZE_BYTES;
+  const engine = new PagingEngine({ ...config.vm, pageCount, pageSizeBytes: PAGE_SIZE_BYTES });
+  const staging = engine.config.writebackMode === 'async' ? engine.config.writebackBatchPages * engine.config.writebackMaxInFlightBatches : 0;
+  const frames = new FrameStore(pageCount + staging + FRAME_SLACK);
+  uffd.register(frames.memory.address, frames.memory.sizeBytes, UFFDIO_REGISTER_MODE.WP);
+  const store = await openStorage(config, regionBytes);
+  const stats = new SharedEngineStats(config.statsSab);
+  return new UffdRuntime(engine, store, mapper, frames, counters, stats, () => performance.now());
+}
+
+async function openStorage(config: EngineWorkerConfig, regionBytes: number): Promise<PageStore> {
+  const storage = config.storage;
+  if (storage.kind === 'local') {
+    const backend = createDramBackend({ nodeId: 'local-dram', capacityBytes: storage.capacityBytes ?? regionBytes });
+    return new DvsRegion({ sizeBytes: regionBytes, pageSizeBytes: PAGE_SIZE_BYTES, nodes: [backend] });
+  }
+  throw new Error(`storage kind "${storage.kind}" is not available in this build: use { kind: 'local' }`);
+}

@@ -1,0 +1,77 @@
+import { VM_COUNTER_NAMES, type VmCounterName, type VmGauges } from '@rackmem/vm';
+
+/** Gauges shared with main, in slot order after the counters. */
+export const SHARED_GAUGE_NAMES = [
+  'region_size', 'region_page_size', 'page_count', 'page_count_limit', 'full', 'active_list_size',
+  'inactive_list_size', 'frames_in_use', 'evicting_pages', 'waiting_faults', 'writeback_queue',
+  'writeback_batches_in_flight', 'prefetch_in_flight', 'prefetch_window',
+] as const satisfies readonly (keyof VmGauges)[];
+
+/** Fault-latency slots after the gauges: count, sum, and a log2 histogram of microseconds. */
+const LATENCY_BUCKETS = 32;
+
+/** A snapshot of a paged region's engine state as main sees it. */
+export interface EngineStats {
+  counters: Record<VmCounterName, number>;
+  gauges: Record<(typeof SHARED_GAUGE_NAMES)[number], number>;
+  /** Fault service time (first message to map) percentiles in microseconds, from a log2 histogram. */
+  faultLatencyUs: { count: number; mean: number; p50: number; p99: number; p999: number; max: number };
+}
+
+/**
+ * The engine's counters, gauges and a fault-latency histogram in a SharedArrayBuffer of float64
+ * slots: the pager thread writes (one writer, plain stores), main reads (a value may be one update
+ * old). Published after every batch of work, so `rackmem stat` never waits for the pager.
+ */
+export class SharedEngineStats {
+  readonly slots: Float64Array;
+  private readonly gaugeBase = VM_COUNTER_NAMES.length;
+  private readonly latencyBase = VM_COUNTER_NAMES.length + SHARED_GAUGE_NAMES.length;
+
+  constructor(readonly sab = new SharedArrayBuffer((VM_COUNTER_NAMES.length + SHARED_GAUGE_NAMES.length + 3 + LATENCY_BUCKETS) * 8)) {
+    this.slots = new Float64Array(sab);
+  }
+
+  /** Publishes the engine's counters and gauges (pager thread). */
+  publish(counts: Float64Array, gauges: VmGauges): void {
+    this.slots.set(counts, 0);
+    for (let i = 0; i < SHARED_GAUGE_NAMES.length; i++) this.slots[this.gaugeBase + i] = gauges[SHARED_GAUGE_NAMES[i]];
+  }
+
+  /** Records one fault's service time (pager thread). */
+  recordLatencyUs(us: number): void {
+    const s = this.slots;
+    const b = this.latencyBase;
+    s[b]++;
+    s[b + 1] += us;
+    if (us > s[b + 2]) s[b + 2] = us;
+    const bucket = Math.min(LATENCY_BUCKETS - 1, us < 1 ? 0 : Math.floor(Math.log2(us)) + 1);
+    s[b + 3 + bucket]++;
+  }
+
+  /** Reads a snapshot (main). */
+  snapshot(): EngineStats {
+    const s = this.slots;
+    const counters = {} as EngineStats['counters'];
+    VM_COUNTER_NAMES.forEach((name, i) => (counters[name] = s[i]));
+    const gauges = {} as EngineStats['gauges'];
+    SHARED_GAUGE_NAMES.forEach((name, i) => (gauges[name] = s[this.gaugeBase + i]));
+    const b = this.latencyBase;
+    const count = s[b];
+    const quantile = (q: number): number => {
+      if (count === 0) return 0;
+      const target = Math.ceil(q * count);
+      let seen = 0;
+      for (let i = 0; i < LATENCY_BUCKETS; i++) {
+        seen += s[b + 3 + i];
+        if (seen >= target) return i === 0 ? 1 : 2 ** i; // the bucket's upper bound
+      }
+      return s[b + 2];
+    };
+    return {
+      counters,
+      gauges,
+      faultLatencyUs: { count, mean: count ? s[b + 1] / count : 0, p50: quantile(0.5), p99: quantile(0.99), p999: quantile(0.999), max: s[b + 2] },
+    };
+  }
+}

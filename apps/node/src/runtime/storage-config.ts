@@ -1,0 +1,26 @@
+/** Where a paged region's pages go when they leave local memory. */
+export type StorageConfig =
+  | {
+      /** Local DRAM inside the pager (a dvs region over the dram backend): no network. */
+      kind: 'local';
+      /** Capacity of the local backend in bytes (default: the region size). */
+      capacityBytes?: number;
+    }
+  | {
+      /** Memory donated by other nodes, over krdma's TCP transport. */
+      kind: 'remote';
+      /** Donor addresses, `host:port`. */
+      donors: string[];
+      /** The cluster secret (hex). */
+      secretHex: string;
+      /** This node's name on the wire. */
+      nodeName: string;
+      /** Copies of each slab on distinct donors (default 1). */
+      replication?: number;
+      /** Slab size in bytes (default 64 MiB). */
+      slabSizeBytes?: number;
+      /** Capacity to assume per donor until it reports its own (default: region size). */
+      capacityBytesPerDonor?: number;
+      /** Request timeout in ms (default 2000). */
+      requestTimeoutMs?: number;
+    };

@@ -1,0 +1,214 @@
+import { Command, type PageStore, type PagingEngine } from '@rackmem/vm';
+import { UFFD_PAGEFAULT_FLAG } from '../native/uffd-abi.js';
+import { PagerOp } from '../pager/control-ring.js';
+import type { FaultHandler } from '../pager/fault-handler.js';
+import { CommandResult } from '../pager/local-page-source.js';
+import { PAGER_COUNTER, type PagerCounters } from '../pager/stats.js';
+import type { UffdMapper } from '../pager/uffd-mapper.js';
+import type { FrameStore} from './frame-store.js';
+import { Slot } from './frame-store.js';
+import type { SharedEngineStats } from './engine-stats.js';
+
+/** Control operations the runtime adds to the pager's (see `PagerOp`). */
+export const RuntimeOp = {
+  /** Set the local budget to `arg` pages. */
+  SetBudget: 16,
+  /** Run the engine's reclaim checks and publish stats (a barrier for tests). */
+  Tick: 17,
+} as const;
+
+/**
+ * The userfaultfd runtime of the paging engine, on the pager thread: userfaultfd messages become
+ * engine events, and the engine's commands become uffd ioctls on the region, moves between the
+ * region and the frame store, and page I/O on storage (a dvs region, local or remote). Nothing
+ * here waits for the main thread, which may be the faulting thread. Completions from storage
+ * arrive on this thread's event loop (or synchronously for local storage) and feed the engine.
+ */
+export class UffdRuntime implements FaultHandler {
+  private draining = false;
+  private readonly faultStartMs = new Map<number, number>();
+  private readonly batchScratch: Int32Array;
+
+  constructor(
+    private readonly engine: PagingEngine,
+    private readonly store: PageStore,
+    private readonly mapper: UffdMapper,
+    private readonly frames: FrameStore,
+    private readonly counters: PagerCounters,
+    private readonly stats: SharedEngineStats,
+    private readonly clock: () => number,
+  ) {
+    this.batchScratch = new Int32Array(Math.max(1, engine.config.writebackBatchPages));
+  }
+
+  onFault(page: number, flags: number): void {
+    const c = this.counters;
+    c.add(PAGER_COUNTER.faults);
+    const isWrite = (flags & UFFD_PAGEFAULT_FLAG.WRITE) !== 0;
+    if (isWrite) c.add(PAGER_COUNTER.writeFaults);
+    if (flags & UFFD_PAGEFAULT_FLAG.WP) {
+      c.add(PAGER_COUNTER.wpFaults);
+      if (this.engine.pageState(page) === 1 /* active */) this.engine.dirtied(page);
+      else this.mapper.wake(page, 1); // stale: the page was evicted since; the retry faults normally
+    } else {
+      if (!this.faultStartMs.has(page)) this.faultStartMs.set(page, this.clock());
+      this.engine.fault(page, isWrite);
+    }
+    this.pump();
+  }
+
+  onCommand(op: number, firstPage: number, count: number, arg: number): number {
+    switch (op) {
+      case RuntimeOp.SetBudget:
+        if (!(arg >= 1)) return CommandResult.OutOfRange;
+        this.engine.setBudget(arg);
+        break;
+      case RuntimeOp.Tick:
+      case PagerOp.Barrier:
+        this.engine.tick(Math.round(this.clock() * 1e6));
+        break;
+      default:
+        return CommandResult.Unsupported;
+    }
+    this.pump();
+    void firstPage;
+    void count;
+    return CommandResult.Ok;
+  }
+
+  /** Periodic: lets time-based reclaim run while no faults arrive. */
+  tick(): void {
+    this.engine.tick(Math.round(this.clock() * 1e6));
+    this.pump();
+  }
+
+  close(): void {
+    this.frames.close();
+  }
+
+  /** Carries out every queued command, then publishes stats. Re-entrant calls fold into the outer loop. */
+  pump(): void {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      this.drain();
+    } finally {
+      this.draining = false;
+    }
+    this.stats.publish(this.engine.counters.counts, this.engine.gauges());
+  }
+
+  private drain(): void {
+    const q = this.engine.commands;
+    while (q.next()) {
+      const page = q.page;
+      const frame = q.frame;
+      switch (q.kind) {
+        case Command.Fetch:
+        case Command.Prefetch:
+          this.fetch(page, frame);
+          break;
+        case Command.ZeroFill:
+          this.frames.clear(frame);
+          this.frames.set(frame, Slot.Zero);
+          break;
+        case Command.Map:
+          this.map(page, frame, q.arg === 1);
+          break;
+        case Command.Unmap:
+          this.unmap(page, frame);
+          break;
+        case Command.Writeback:
+          this.writeBatch(q.arg);
+          break;
+        case Command.Discard:
+          this.store.discardPage(page);
+          break;
+        case Command.Poison:
+          this.poison(page);
+          break;
+        case Command.Wake:
+          this.mapper.wake(page, 1);
+          this.faultDone(page);
+          break;
+        case Command.Unprotect:
+          this.mapper.unprotect(page, 1);
+          break;
+      }
+    }
+  }
+
+  private fetch(page: number, frame: number): void {
+    this.frames.clear(frame);
+    const into = this.frames.bytes(frame);
+    this.frames.set(frame, Slot.Data);
+    this.store.readPage(page, into, (status) => {
+      this.engine.fetchDone(page, status === 'ok');
+      this.pump();
+    });
+  }
+
+  private map(page: number, frame: number, writeProtect: boolean): void {
+    const slot = this.frames.state(frame);
+    if (slot === Slot.Zero) {
+      this.mapper.zeroFill(page, 1, !writeProtect);
+      if (writeProtect) this.mapper.protect(page, 1);
+      this.counters.add(PAGER_COUNTER.zeroFills);
+      this.frames.set(frame, Slot.Empty);
+    } else if (writeProtect) {
+      // COPY can install write-protected; the slot keeps a stale copy until it is reused.
+      this.mapper.copyIn(page, this.frames.address(frame), 1, true, true);
+      this.frames.set(frame, Slot.Stale);
+      this.counters.add(PAGER_COUNTER.storeFills);
+    } else {
+      // Zero-copy: the slot's physical page moves into the region.
+      this.mapper.moveIn(page, this.frames.address(frame), 1);
+      this.frames.set(frame, Slot.Empty);
+      this.counters.add(PAGER_COUNTER.storeFills);
+    }
+    this.faultDone(page);
+  }
+
+  private unmap(page: number, frame: number): void {
+    this.frames.clear(frame);
+    // Atomic: a write after the move faults and finds the page evicting (the engine rescues it).
+    const moved = this.mapper.moveOut(page, this.frames.address(frame), 1);
+    this.frames.set(frame, moved > 0 ? Slot.Data : Slot.Zero); // a hole (madvised away) reads as zeros
+    this.counters.add(PAGER_COUNTER.evictedPages);
+  }
+
+  private writeBatch(batchId: number): void {
+    const count = this.engine.copyBatchPages(batchId, this.batchScratch);
+    let remaining = count;
+    let allOk = true;
+    const finish = (status: string): void => {
+      if (status !== 'ok') allOk = false;
+      if (--remaining === 0) {
+        this.engine.writebackDone(batchId, allOk);
+        this.pump();
+      }
+    };
+    for (let i = 0; i < count; i++) {
+      const page = this.batchScratch[i];
+      this.store.writePage(page, this.frames.bytes(this.engine.frameOf(page)), finish);
+    }
+  }
+
+  private poison(page: number): void {
+    try {
+      this.mapper.poison(page, 1);
+    } catch (err) {
+      // Already poisoned (a second fault raced the first SIGBUS): nothing more to do.
+      if ((err as { errno?: number }).errno !== 17) throw err;
+    }
+    this.mapper.wake(page, 1);
+    this.faultDone(page);
+  }
+
+  private faultDone(page: number): void {
+    const started = this.faultStartMs.get(page);
+    if (started === undefined) return;
+    this.faultStartMs.delete(page);
+    this.stats.recordLatencyUs((this.clock() - started) * 1000);
+  }
+}

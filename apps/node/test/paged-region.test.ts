@@ -1,0 +1,53 @@
+import { afterEach, expect, it } from 'vitest';
+import { PagedRegion, RegionError } from '../src/region/paged-region.js';
+import { describeWithUffd } from './uffd-available.js';
+
+const PAGE = 4096;
+
+describeWithUffd('a paged region: the libs/vm engine driving a userfaultfd pager', () => {
+  const open: PagedRegion[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((r) => r.close()));
+  });
+
+  for (const policySet of ['rackmem2021', 'improved'] as const) {
+    it(`${policySet}: every page written and read back through a budget of 1/8 of the region`, async () => {
+      const pages = 4096; // 16 MiB
+      const region = await PagedRegion.open({ name: `r-${policySet}`, sizeBytes: pages * PAGE, localBytes: (pages / 8) * PAGE, policySet });
+      open.push(region);
+      const [buffer] = region.arrayBuffers();
+      const view = new DataView(buffer);
+      for (let p = 0; p < pages; p++) view.setUint32(p * PAGE + 8, p * 2654435761 >>> 0, true);
+      let bad = 0;
+      for (let p = 0; p < pages; p++) {
+        if (view.getUint32(p * PAGE + 8, true) !== (p * 2654435761 >>> 0)) bad++;
+        if (view.getUint32(p * PAGE + 100, true) !== 0) bad++; // zero-filled, never another page's data
+      }
+      expect(bad).toBe(0);
+      await region.sync();
+      const { counters, gauges, faultLatencyUs } = region.stats();
+      expect(counters.pgfault).toBeGreaterThanOrEqual(2 * pages - pages / 8);
+      expect(counters.io_write).toBeGreaterThan(0);
+      expect(counters.io_read).toBeGreaterThan(0);
+      expect(gauges.page_count).toBeLessThanOrEqual(pages / 8);
+      expect(faultLatencyUs.count).toBeGreaterThan(0);
+      expect(counters.poisoned).toBe(0);
+    });
+  }
+
+  it('changes the budget at run time and keeps every byte', async () => {
+    const pages = 2048;
+    const region = await PagedRegion.open({ name: 'limit', sizeBytes: pages * PAGE, localBytes: pages * PAGE, policySet: 'improved' });
+    open.push(region);
+    const bytes = new Uint8Array(region.arrayBuffers()[0]);
+    for (let i = 0; i < bytes.length; i += 512) bytes[i] = (i >>> 9) & 255;
+    await region.setLimit(128 * PAGE);
+    await region.sync();
+    expect(region.stats().gauges.page_count).toBeLessThanOrEqual(128);
+    let bad = 0;
+    for (let i = 0; i < bytes.length; i += 512) if (bytes[i] !== ((i >>> 9) & 255)) bad++;
+    expect(bad).toBe(0);
+    await expect(region.setLimit(0)).rejects.toBeInstanceOf(RegionError);
+    await expect(region.setLimit(pages * PAGE + PAGE)).rejects.toThrow(/between 4096 bytes/);
+  });
+});
