@@ -45,7 +45,7 @@ export class TraceWriter {
     for (let i = 0; i < count; i++) {
       const thinkNs = batch.thinkNs[i];
       if (!Number.isSafeInteger(thinkNs) || thinkNs < 0) throw new WorkloadError('invalid-argument', `Record ${this.records + i}: thinkNs must be a non-negative safe integer, got ${thinkNs}.`);
-      if (batch.pages[i] < 0) throw new WorkloadError('invalid-argument', `Record ${this.records + i}: page must be non-negative, got ${batch.pages[i]}.`);
+      if (batch.pages[i] < 0 || batch.pages[i] > 0x7ffffffe) throw new WorkloadError('invalid-argument', `Record ${this.records + i}: page must be in [0, 2^31 - 2], got ${batch.pages[i]}.`);
       if (batch.threads[i] > this.maxThread) this.maxThread = batch.threads[i];
       if (batch.pages[i] > this.maxPage) this.maxPage = batch.pages[i];
     }
