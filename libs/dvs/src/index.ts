@@ -55,3 +55,6 @@ export type { DvsRegionListener, DvsRegionOptions } from './internal/options.js'
 export { DVS_COUNTER_NAMES } from './internal/counters.js';
 /** Counter name and ordered snapshot. */
 export type { DvsCounterName, DvsCounters } from './internal/counters.js';
+/** The `remote` backend: slabs on a donor node through the krdma Fabric port. */
+export { createRemoteBackend, ioStatusOf } from './internal/remote-backend.js';
+export type { RemoteBackendOptions } from './internal/remote-backend.js';
