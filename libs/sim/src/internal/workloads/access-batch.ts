@@ -64,6 +64,7 @@ export interface RangeFillStream extends AccessStream {
   fillRange(batch: AccessBatch, offset: number, count: number): void;
 }
 
+/** Checks fill's `max` (>= 1) and returns how many accesses fit: min(max, capacity). */
 export function checkFillArguments(batch: AccessBatch, max: number): number {
   if (!(max >= 1)) throw new WorkloadError('invalid-argument', `fill needs max >= 1, got ${max}.`);
   return max < batch.capacity ? Math.floor(max) : batch.capacity;

@@ -42,6 +42,7 @@ export function gemmAccesses(size: number, rows: number, initialize: boolean, ac
   return (initialize ? 3 * rows * size : 0) + rows * size * size * (accumulate ? 4 : 3);
 }
 
+/** The gemm page stream of one thread (rows [rowFirst, rowEnd)). */
 export class GemmGenerator implements PageGenerator {
   readonly decidesWrites = true;
   private readonly elementsPerPage: number;

@@ -7,6 +7,7 @@ import type { WorkloadRandom } from '../random.js';
 
 const PPM = 1_000_000;
 
+/** Hot/cold uniform pages. */
 export class HotspotGenerator implements PageGenerator {
   readonly decidesWrites = false;
 

@@ -4,6 +4,7 @@
 import type { PageGenerator } from '../generated-stream.js';
 import type { WorkloadRandom } from '../random.js';
 
+/** Sequential streams over slices, mixed in bursts. */
 export class InterleavedGenerator implements PageGenerator {
   readonly decidesWrites = false;
   private readonly positions: Int32Array;

@@ -3,6 +3,7 @@
 
 import type { PageGenerator } from '../generated-stream.js';
 
+/** Follows `next` from a start page. */
 export class PointerChaseGenerator implements PageGenerator {
   readonly decidesWrites = false;
 

@@ -2,6 +2,7 @@
 
 import type { PageGenerator } from '../generated-stream.js';
 
+/** Forward or backward scans, wrapping. */
 export class SequentialGenerator implements PageGenerator {
   readonly decidesWrites = false;
   private index = 0;

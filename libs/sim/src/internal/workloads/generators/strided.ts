@@ -4,6 +4,7 @@
 
 import type { PageGenerator } from '../generated-stream.js';
 
+/** Column walks with a positive or negative stride. */
 export class StridedGenerator implements PageGenerator {
   readonly decidesWrites = false;
   private readonly step: number;

@@ -3,6 +3,7 @@
 
 import type { PageGenerator } from '../generated-stream.js';
 
+/** Write pass, then read pass. */
 export class TouchGenerator implements PageGenerator {
   readonly decidesWrites = true;
   private index = 0;

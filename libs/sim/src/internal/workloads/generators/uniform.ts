@@ -3,6 +3,7 @@
 import type { PageGenerator } from '../generated-stream.js';
 import type { WorkloadRandom } from '../random.js';
 
+/** Uniform pages. */
 export class UniformGenerator implements PageGenerator {
   readonly decidesWrites = false;
 

@@ -4,6 +4,7 @@
 import type { PageGenerator } from '../generated-stream.js';
 import type { WorkloadRandom } from '../random.js';
 
+/** Uniform pages in a sliding window. */
 export class WorkingSetShiftGenerator implements PageGenerator {
   readonly decidesWrites = false;
   private start = 0;

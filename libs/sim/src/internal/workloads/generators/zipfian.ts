@@ -5,6 +5,7 @@ import { ScrambledZipfianGenerator, ZipfianGenerator } from '../../zipfian.js';
 import type { PageGenerator } from '../generated-stream.js';
 import type { WorkloadRandom } from '../random.js';
 
+/** Zipfian pages (plain or scrambled). */
 export class ZipfianPageGenerator implements PageGenerator {
   readonly decidesWrites = false;
   private readonly ranks: ZipfianGenerator | ScrambledZipfianGenerator;

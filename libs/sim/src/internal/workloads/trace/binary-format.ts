@@ -13,8 +13,11 @@ import { ChunkBuffer } from './records.js';
 
 /** "RMTRACE\0". */
 export const BINARY_TRACE_MAGIC = new Uint8Array([0x52, 0x4d, 0x54, 0x52, 0x41, 0x43, 0x45, 0x00]);
+/** The binary format version this code reads and writes. */
 export const BINARY_TRACE_VERSION = 1;
+/** Size of the binary header. */
 export const BINARY_HEADER_BYTES = 32;
+/** Size of one binary record. */
 export const BINARY_RECORD_BYTES = 24;
 const TWO_POW_32 = 4294967296;
 
