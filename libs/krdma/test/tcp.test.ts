@@ -125,6 +125,10 @@ describe('TCP transport across processes', { timeout: 20_000 }, () => {
     expect(ss).toBe('ok');
     expect(stats).toMatchObject({ capacityBytes: 8 * MB, peerUsedBytes: 2 * MB });
     for (const slab of slabs) expect((await new Promise<Done>((r) => c.freeSlab(slab.peer, slab, (...x) => r(x))))[0]).toBe('ok');
+    // Page data of writes went to the socket from the callers' buffers, without a copy.
+    const counters = c.counters();
+    expect(counters.bytesGathered).toBeGreaterThanOrEqual((unique.size + batch.length) * PAGE);
+    expect(counters.bytesCopied).toBeLessThan(counters.bytesGathered / 4);
     await c.close();
   });
 
@@ -209,6 +213,14 @@ describe('TCP transport across processes', { timeout: 20_000 }, () => {
     frozen.child.kill('SIGKILL');
     await exited(frozen.child);
     await c.close();
+  });
+
+  it('close() leaves nothing that keeps a process alive', async () => {
+    const started = Date.now();
+    const checker = await startNode(['--mode', 'close-check', '--peer', String(donorA.port), '--secret', secretText]);
+    await Promise.race([exited(checker.child), new Promise((resolve) => setTimeout(resolve, 5000))]);
+    expect(checker.child.exitCode).toBe(0);
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 
   it('redials a lost donor with backoff and is up again after it restarts', async () => {

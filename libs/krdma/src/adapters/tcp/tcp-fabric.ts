@@ -207,7 +207,7 @@ export class TcpFabric extends SessionFabric {
     const up = new Set(listed.filter((p) => p.state === 'up' || p.state === 'connecting' || p.state === 'authenticating').map((p) => p.id));
     const redials: PeerInfo[] = [];
     for (const entry of this.maintained.values()) {
-      if (entry.timer === null && !entry.gaveUp) continue;
+      if (entry.timer === null && !entry.redialing && !entry.gaveUp) continue;
       if (up.has(entry.peerId)) continue;
       redials.push({
         id: entry.peerId,
@@ -217,7 +217,7 @@ export class TcpFabric extends SessionFabric {
         state: entry.gaveUp ? 'lost' : 'connecting',
         reason: entry.gaveUp
           ? `gave up after ${entry.attempt} redials: ${entry.lastReason ?? 'unknown'}`
-          : `redial ${entry.attempt + 1} pending after: ${entry.lastReason ?? 'connection lost'}`,
+          : `redial ${entry.attempt + 1} ${entry.redialing ? 'in progress' : 'pending'} after: ${entry.lastReason ?? 'connection lost'}`,
       });
     }
     return [...redials, ...listed];
