@@ -1,4 +1,4 @@
-import { createDramBackend, DvsRegion } from '@rackmem/dvs';
+import { createDramBackend, DvsRegion, type DvsRegionListener } from '@rackmem/dvs';
 import { PagingEngine, type PageStore } from '@rackmem/vm';
 import { PAGE_SIZE_BYTES } from '../native/constants.js';
 import type { Userfaultfd } from '../native/uffd.js';
@@ -8,6 +8,7 @@ import type { PagerCounters } from '../pager/stats.js';
 import type { UffdMapper } from '../pager/uffd-mapper.js';
 import { SharedEngineStats } from './engine-stats.js';
 import { FrameStore } from './frame-store.js';
+import { openRemoteStorage } from './remote-storage.js';
 import { UffdRuntime } from './uffd-runtime.js';
 
 /** Frames beyond the region's page count: write-back staging plus slack. */
@@ -29,16 +30,22 @@ export async function buildEngineRuntime(
   const staging = engine.config.writebackMode === 'async' ? engine.config.writebackBatchPages * engine.config.writebackMaxInFlightBatches : 0;
   const frames = new FrameStore(pageCount + staging + FRAME_SLACK);
   uffd.register(frames.memory.address, frames.memory.sizeBytes, UFFDIO_REGISTER_MODE.WP);
-  const store = await openStorage(config, regionBytes);
+  // Lost pages reported by storage become engine events once the runtime exists.
+  const hook: { runtime?: UffdRuntime } = {};
+  const listener: DvsRegionListener = { pagesLost: (pages) => hook.runtime?.pagesLost(pages) };
+  const { store, close } = await openStorage(config, regionBytes, listener);
   const stats = new SharedEngineStats(config.statsSab);
-  return new UffdRuntime(engine, store, mapper, frames, counters, stats, () => performance.now());
+  const runtime = new UffdRuntime(engine, store, mapper, frames, counters, stats, () => performance.now(), close);
+  hook.runtime = runtime;
+  return runtime;
 }
 
-async function openStorage(config: EngineWorkerConfig, regionBytes: number): Promise<PageStore> {
+async function openStorage(config: EngineWorkerConfig, regionBytes: number, listener: DvsRegionListener): Promise<{ store: PageStore; close: () => Promise<void> }> {
   const storage = config.storage;
   if (storage.kind === 'local') {
     const backend = createDramBackend({ nodeId: 'local-dram', capacityBytes: storage.capacityBytes ?? regionBytes });
-    return new DvsRegion({ sizeBytes: regionBytes, pageSizeBytes: PAGE_SIZE_BYTES, nodes: [backend] });
+    return { store: new DvsRegion({ sizeBytes: regionBytes, pageSizeBytes: PAGE_SIZE_BYTES, nodes: [backend], listener }), close: async () => {} };
   }
-  throw new Error(`storage kind "${storage.kind}" is not available in this build: use { kind: 'local' }`);
+  const remote = await openRemoteStorage(storage, regionBytes, listener);
+  return { store: remote.region, close: () => remote.close() };
 }

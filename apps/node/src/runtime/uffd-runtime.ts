@@ -1,4 +1,8 @@
-import { Command, type PageStore, type PagingEngine } from '@rackmem/vm';
+import { Command, COMMAND_NAMES, type PageStore, type PagingEngine } from '@rackmem/vm';
+import { diagnose } from '../pager/fault-loop.js';
+
+/** Set RACKMEM_PAGER_TRACE=1 to log every command the pager carries out (stderr; slow). */
+const TRACE = process.env.RACKMEM_PAGER_TRACE === '1';
 import { UFFD_PAGEFAULT_FLAG } from '../native/uffd-abi.js';
 import { PagerOp } from '../pager/control-ring.js';
 import type { FaultHandler } from '../pager/fault-handler.js';
@@ -37,6 +41,7 @@ export class UffdRuntime implements FaultHandler {
     private readonly counters: PagerCounters,
     private readonly stats: SharedEngineStats,
     private readonly clock: () => number,
+    private readonly closeStorage: () => Promise<void> = async () => {},
   ) {
     this.batchScratch = new Int32Array(Math.max(1, engine.config.writebackBatchPages));
   }
@@ -84,6 +89,15 @@ export class UffdRuntime implements FaultHandler {
 
   close(): void {
     this.frames.close();
+    // Sockets close on this thread's loop; the worker exits once they are gone.
+    void this.closeStorage();
+  }
+
+  /** Storage lost its copy of these pages (a donor died with no replica left). */
+  pagesLost(pages: readonly number[]): void {
+    if (TRACE) diagnose(`storage lost ${pages.length} pages`);
+    for (const page of pages) this.engine.remoteLost(page);
+    this.pump();
   }
 
   /** Carries out every queued command, then publishes stats. Re-entrant calls fold into the outer loop. */
@@ -103,6 +117,7 @@ export class UffdRuntime implements FaultHandler {
     while (q.next()) {
       const page = q.page;
       const frame = q.frame;
+      if (TRACE) diagnose(`command ${COMMAND_NAMES[q.kind]} page ${page} frame ${frame} arg ${q.arg}`);
       switch (q.kind) {
         case Command.Fetch:
         case Command.Prefetch:

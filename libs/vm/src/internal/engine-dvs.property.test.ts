@@ -148,9 +148,13 @@ function run(replication: 1 | 2, config: VmConfigInput, ops: Op[]): void {
     registry.markHealthy(NODES[node]);
   }
   const drain = (): void => {
-    for (let guard = 0; nodes.pendingCount() > 0; guard++) {
+    for (let guard = 0; nodes.pendingCount() > 0 || engine.gauges().writeback_queue > 0; guard++) {
       if (guard > 200_000) throw new Error('no quiescence');
-      nodes.deliver(0);
+      if (nodes.pendingCount() > 0) nodes.deliver(0);
+      else {
+        engine.tick(guard); // paused write-backs resume with time
+        pager.pump();
+      }
     }
   };
   drain();

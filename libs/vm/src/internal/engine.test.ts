@@ -194,6 +194,30 @@ describe('failures', () => {
     d.engine.checkInvariants();
   });
 
+  it('backs off when storage keeps failing instead of retrying in a loop', () => {
+    const d = driver({ localPages: 2 });
+    d.fault(0, true);
+    d.fault(1, true);
+    d.fault(2, true);
+    for (let round = 0; round < 5; round++) d.completeWritebacks(false);
+    // After the first failure no batch goes out until time passes.
+    expect(d.engine.counters.get('writeback_failed')).toBe(1);
+    expect(d.writebacks.length).toBe(0);
+    d.engine.tick(1);
+    d.drain();
+    expect(d.writebacks.length).toBe(1);
+    d.completeWritebacks(false);
+    d.engine.tick(2);
+    d.drain();
+    expect(d.writebacks.length).toBe(0); // second failure: pause 2 ticks
+    d.engine.tick(3);
+    d.drain();
+    expect(d.writebacks.length).toBe(1);
+    d.settle();
+    expect(d.engine.pageState(2)).toBe(PageState.Active);
+    d.engine.checkInvariants();
+  });
+
   it('rejects completions that match nothing in flight', () => {
     const d = driver();
     expect(() => d.engine.fetchDone(0, true)).toThrow(/not fetching/);

@@ -93,6 +93,10 @@ export class PagingEngine {
   /** Evicting pages that go to the inactive list on completion (reclaim in progress). */
   private pendingToInactive = 0;
   private prefetchInFlight = 0;
+  /** Failed write-back batches in a row; storage that keeps failing is retried with backoff. */
+  private writebackFailStreak = 0;
+  /** Ticks to wait before sending write-backs again (so a dead store is not retried in a tight loop). */
+  private writebackPauseTicks = 0;
   /** 0 none, 1 background, 2 watermark (a number: this is checked after every event). */
   private readonly reclaimMode: number;
   // Reclaim thresholds in pages, recomputed when the budget changes.
@@ -215,6 +219,7 @@ export class PagingEngine {
     this.flags[page] = flags & ~(FLAG_PREFETCH_FETCH | FLAG_DEMANDED | FLAG_WRITE_PENDING);
     if (wasPrefetch) this.prefetchInFlight--;
     if (ok) {
+      this.writebackPauseTicks = 0; // storage answers again
       if (demanded || !(this.flags[page] & FLAG_REMOTE_VALID)) {
         // Someone waits (or storage lost its copy meanwhile, so the frame is the only copy).
         if (wasPrefetch && demanded) {
@@ -242,7 +247,15 @@ export class PagingEngine {
   /** The write-back of batch `batchId` completed (`ok` only when every page of it was stored). */
   writebackDone(batchId: number, ok: boolean): void {
     const list = this.batches.list(batchId);
-    if (!ok) this.counts[C.writeback_failed]++;
+    if (ok) {
+      this.writebackFailStreak = 0;
+      this.writebackPauseTicks = 0;
+    } else {
+      // Back off: pause sending for 1, 2, 4 ... 64 ticks; a successful completion resumes at once.
+      this.counts[C.writeback_failed]++;
+      this.writebackPauseTicks = Math.min(64, 2 ** this.writebackFailStreak);
+      this.writebackFailStreak++;
+    }
     for (let page = list.popHead(); page >= 0; page = list.popHead()) {
       if (this.state[page] !== EVICTING) fail(`page ${page} of batch ${batchId} is not evicting`);
       const flags = this.flags[page];
@@ -326,6 +339,7 @@ export class PagingEngine {
   /** Time passes: runs the reclaim checks and sends queued write-backs. */
   tick(nowNs: number): void {
     this.nowNs = nowNs;
+    if (this.writebackPauseTicks > 0) this.writebackPauseTicks--;
     this.afterEvent();
   }
 
@@ -713,6 +727,7 @@ export class PagingEngine {
   }
 
   private sendWritebacks(): void {
+    if (this.writebackPauseTicks > 0) return;
     // Holding the queue is legal only while a batch is in flight: its completion flushes it.
     if (this.buggify !== undefined && this.batches.inFlight > 0 && this.buggify('writeback-delay')) return;
     while (this.wbQueue.size > 0 && this.batches.inFlight < this.maxBatchesInFlight) {

@@ -54,7 +54,13 @@ export class Driver {
   settle(): string[] {
     const out = this.drain();
     for (let guard = 0; guard < 100_000; guard++) {
-      if (this.writebacks.length === 0 && this.fetches.length === 0) return out;
+      if (this.writebacks.length === 0 && this.fetches.length === 0) {
+        // Write-backs paused after a failure resume with time.
+        if (this.engine.gauges().writeback_queue === 0) return out;
+        this.engine.tick(guard);
+        out.push(...this.drain());
+        continue;
+      }
       out.push(...this.completeWritebacks(), ...this.completeFetches());
     }
     throw new Error('engine never settled');

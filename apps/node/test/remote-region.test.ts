@@ -1,0 +1,82 @@
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, expect, it } from 'vitest';
+import { PagedRegion } from '../src/region/paged-region.js';
+import { killDonors, newSecretHex, startDonor } from './donors.js';
+import { describeWithUffd, TSX_ARGS } from './uffd-available.js';
+
+const PAGE = 4096;
+const MiB = 1 << 20;
+
+describeWithUffd('paged regions over donors in other processes (TCP)', () => {
+  afterAll(() => killDonors());
+
+  it('a 1 GiB region with a 64 MiB budget over two donors: every byte verified after random writes', async () => {
+    const secretHex = newSecretHex();
+    const donors = await Promise.all(['mem-a', 'mem-b'].map((n) => startDonor(n, secretHex, 1024 * MiB)));
+    const region = await PagedRegion.open({
+      name: 'big', sizeBytes: 1024 * MiB, localBytes: 64 * MiB, policySet: 'improved',
+      storage: { kind: 'remote', donors: donors.map((d) => d.address), secretHex, nodeName: 'compute-test', slabSizeBytes: 64 * MiB },
+    });
+    try {
+      const pages = (1024 * MiB) / PAGE;
+      const view = new DataView(region.arrayBuffers()[0]);
+      // Random writes: a multiplicative permutation of the pages, two words per page.
+      const stride = 2_654_435_761 % pages | 1;
+      for (let i = 0; i < pages; i++) {
+        const p = (i * stride) % pages;
+        view.setUint32(p * PAGE, p ^ 0x5a5a5a5a, true);
+        view.setUint32(p * PAGE + PAGE - 4, ~p >>> 0, true);
+      }
+      let bad = 0;
+      for (let p = 0; p < pages; p++) {
+        if (view.getUint32(p * PAGE, true) !== (p ^ 0x5a5a5a5a) >>> 0) bad++;
+        if (view.getUint32(p * PAGE + PAGE - 4, true) !== ~p >>> 0) bad++;
+        if (view.getUint32(p * PAGE + 2048, true) !== 0) bad++;
+      }
+      expect(bad).toBe(0);
+      await region.sync();
+      const { counters, gauges } = region.stats();
+      expect(gauges.page_count).toBeLessThanOrEqual((64 * MiB) / PAGE);
+      expect(counters.io_write).toBeGreaterThan(pages / 2);
+      expect(counters.poisoned).toBe(0);
+    } finally {
+      await region.close();
+    }
+  }, 240_000);
+
+  it('with replication 2 a killed donor loses nothing', async () => {
+    const secretHex = newSecretHex();
+    const donors = await Promise.all(['rep-a', 'rep-b', 'rep-c'].map((n) => startDonor(n, secretHex, 256 * MiB)));
+    const region = await PagedRegion.open({
+      name: 'replicated', sizeBytes: 64 * MiB, localBytes: 4 * MiB, policySet: 'improved',
+      storage: { kind: 'remote', donors: donors.map((d) => d.address), secretHex, nodeName: 'compute-rep', replication: 2, slabSizeBytes: 4 * MiB, requestTimeoutMs: 1000 },
+    });
+    try {
+      const pages = (64 * MiB) / PAGE;
+      const view = new DataView(region.arrayBuffers()[0]);
+      for (let p = 0; p < pages; p++) view.setUint32(p * PAGE + 16, p + 7, true);
+      donors[0].child.kill('SIGKILL');
+      let bad = 0;
+      for (let p = 0; p < pages; p++) if (view.getUint32(p * PAGE + 16, true) !== p + 7) bad++;
+      expect(bad).toBe(0);
+      expect(region.stats().counters.poisoned).toBe(0);
+    } finally {
+      await region.close();
+    }
+  }, 120_000);
+
+  it('with replication 1 a killed donor poisons its pages: the touching thread gets SIGBUS', async () => {
+    const secretHex = newSecretHex();
+    const child = fork(fileURLToPath(new URL('./fixtures/lost-page-child.ts', import.meta.url)), [secretHex], {
+      execArgv: TSX_ARGS, cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    let out = '';
+    child.stdout?.on('data', (c: Buffer) => void (out += c.toString()));
+    child.stderr?.on('data', (c: Buffer) => void (out += c.toString()));
+    const result = await new Promise<{ code: number | null; signal: string | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    expect(out).toContain('donor killed');
+    expect(result.signal, out).toBe('SIGBUS');
+    expect(out).toMatch(/poisoned [1-9]/);
+  }, 120_000);
+});
