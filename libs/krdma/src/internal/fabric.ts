@@ -129,11 +129,14 @@ export interface Fabric {
   freeSlab(peer: PeerId, slab: RemoteSlab, done: StatusDone): void;
   /** One-sided read of `into.length` bytes at `offsetBytes` of a remote slab into `into`. */
   read(peer: PeerId, slab: RemoteSlab, offsetBytes: number, into: Uint8Array, done: StatusDone): void;
-  /** One-sided write of `data` at `offsetBytes` of a remote slab. */
+  /**
+   * One-sided write of `data` at `offsetBytes` of a remote slab. Keep `data` unchanged until the
+   * completion: like RDMA verbs, a transport may send it straight from the caller's buffer (TCP does).
+   */
   write(peer: PeerId, slab: RemoteSlab, offsetBytes: number, data: Uint8Array, done: StatusDone): void;
   /** Vectored read: one request for a batch of pages on slabs of one peer; all or nothing. */
   readv(peer: PeerId, ops: readonly ReadOp[], done: StatusDone): void;
-  /** Vectored write: one request for a batch of pages on slabs of one peer; all or nothing. */
+  /** Vectored write: one request for a batch of pages on slabs of one peer; all or nothing. Keep the data unchanged until the completion. */
   writev(peer: PeerId, ops: readonly WriteOp[], done: StatusDone): void;
   /** The peer donor's usage. */
   stats(peer: PeerId, done: StatsDone): void;

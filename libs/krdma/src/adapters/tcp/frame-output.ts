@@ -40,6 +40,7 @@ export class FrameOutput {
   private segmentStart = 0;
   private parts: Buffer[] = [];
   private scheduled = false;
+  private inReceive = false;
   private closed = false;
 
   constructor(private readonly socket: Socket) {}
@@ -130,8 +131,22 @@ export class FrameOutput {
     this.pendingBytes = 0;
   }
 
+  /**
+   * Runs `fn` (feeding received bytes to the session) and writes what it produced right after,
+   * without a microtask hop: the replies and follow-up requests of one socket read go out in one write.
+   */
+  receiving(fn: () => void): void {
+    this.inReceive = true;
+    try {
+      fn();
+    } finally {
+      this.inReceive = false;
+    }
+    if (this.pendingFrames > 0) this.flush();
+  }
+
   private schedule(): void {
-    if (this.scheduled) return;
+    if (this.scheduled || this.inReceive) return;
     this.scheduled = true;
     queueMicrotask(this.flushScheduled);
   }

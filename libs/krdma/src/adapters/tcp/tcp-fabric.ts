@@ -298,7 +298,8 @@ export class TcpFabric extends SessionFabric {
         callback: (bytes: number, buffer: Uint8Array) => {
           this.totals.reads++;
           this.totals.bytesRead += bytes;
-          connection.session?.receive(buffer.subarray(0, bytes));
+          const session = connection.session;
+          if (session !== null) connection.output.receiving(() => session.receive(buffer.subarray(0, bytes)));
           return true;
         },
       },
@@ -344,7 +345,8 @@ export class TcpFabric extends SessionFabric {
     socket.on('data', (chunk: Buffer) => {
       this.totals.reads++;
       this.totals.bytesRead += chunk.length;
-      connection.session?.receive(chunk);
+      const session = connection.session;
+      if (session !== null) connection.output.receiving(() => session.receive(chunk));
     });
     socket.on('error', (error) => {
       connection.errorReason = errorText(error);
