@@ -732,7 +732,7 @@ export class PagingEngine {
     if (this.buggify !== undefined && this.batches.inFlight > 0 && this.buggify('writeback-delay')) return;
     while (this.wbQueue.size > 0 && this.batches.inFlight < this.maxBatchesInFlight) {
       const batchId = this.batches.open();
-      const list = this.batches.list(batchId);
+      const list = this.batches.opened as PageList;
       const n = Math.min(this.batchPages, this.wbQueue.size);
       for (let i = 0; i < n; i++) {
         const page = this.wbQueue.popHead();

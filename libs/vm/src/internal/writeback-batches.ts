@@ -20,7 +20,10 @@ export class WritebackBatches {
 
   constructor(private readonly links: PageLinks) {}
 
-  /** Opens a batch; returns its id. Fill it through `list(id)`. */
+  /** The list of the batch opened last (fill it right after `open`). */
+  opened: PageList | null = null;
+
+  /** Opens a batch; returns its id. Fill it through `opened` (or `list(id)`). */
   open(): number {
     let slot = this.idle.pop();
     if (slot === undefined) {
@@ -32,6 +35,7 @@ export class WritebackBatches {
     }
     this.busy[slot] = true;
     this.inFlight++;
+    this.opened = this.lists[slot];
     return this.generations[slot] * SLOT_SPACE + slot;
   }
 
