@@ -1,5 +1,6 @@
 // The TCP transport across processes: a consumer (this process) and donors in their own
 // processes on 127.0.0.1. Every test has a bounded time; every process is killed in afterAll.
+import { createServer, type Socket } from 'node:net';
 import seedrandom from 'seedrandom';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReceiveBudget, TcpFabric, type FabricStatus, type PeerEvent, type PeerInfo, type RemoteSlab, type TcpFabricOptions } from '../src/index.js';
@@ -297,6 +298,34 @@ describe('TCP transport in one process', { timeout: 10_000 }, () => {
     expect(budget.refusals).toBeGreaterThan(0);
     expect(budget.heldBytes).toBe(0);
     expect(budget.peakBytes).toBeLessThanOrEqual(96 * 1024);
+  });
+
+  it('bounds requests in flight per peer (beyond it: busy)', async () => {
+    const d = consumer('bound-donor', { donor: { capacityBytes: 4 * MB } });
+    const { port } = await d.listen(0, '127.0.0.1');
+    const c = consumer('bound-consumer', { maxInFlight: 4, reconnect: false });
+    const peer = await connectUp(c, port);
+    const slab = await allocOk(c, peer, MB);
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => read(c, slab, i * PAGE, new Uint8Array(PAGE))));
+    expect(results.filter(([s]) => s === 'ok').length).toBe(4);
+    expect(results.filter(([s]) => s === 'busy').length).toBe(6);
+    expect(results.find(([s]) => s === 'busy')?.[1]).toMatch(/in flight/);
+  });
+
+  it('a listener that accepts but never authenticates makes connect time out', async () => {
+    const accepted: Socket[] = [];
+    const silent = createServer((socket) => void accepted.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const c = consumer('patient', { reconnect: false });
+    const started = Date.now();
+    const [status, peer, reason] = await connect(c, (silent.address() as { port: number }).port);
+    expect(status).toBe('timeout');
+    expect(reason).toMatch(/authentication did not finish/);
+    expect(peer.state).toBe('lost');
+    expect(Date.now() - started).toBeLessThan(TIMEOUTS.handshakeTimeoutNs / MS_NS + 500);
+    await c.close();
+    accepted.forEach((socket) => socket.destroy());
+    await new Promise((resolve) => silent.close(resolve));
   });
 
   it('fails connect with a clear reason when nothing listens, and close() leaves no handles', async () => {
