@@ -77,9 +77,11 @@ export class NodeMetrics {
     for (const region of this.sources.regions.list()) {
       const labels = { region: region.name };
       for (const [name, value] of Object.entries(region.counters)) {
+        if (!(value >= 0)) continue;
         this.counter(`rackmem_vm_${metricName(name)}_total`, `rack_vm event counter ${name}, per region`, ['region']).inc(labels, value);
       }
       for (const [name, value] of Object.entries(region.dvs)) {
+        if (!(value >= 0)) continue;
         this.counter(`rackmem_dvs_${metricName(name)}_total`, `rack_dvs event counter ${name}, per region`, ['region']).inc(labels, value);
       }
       for (const [name, value] of Object.entries(region.gauges)) {
@@ -100,9 +102,11 @@ export class NodeMetrics {
     for (const peer of peers) if (peer.nodeName !== null) up.set({ peer: peer.nodeName }, peer.state === 'up' ? 1 : 0);
     const fabric = this.sources.fabricCounters?.() ?? {};
     for (const [name, value] of Object.entries(fabric)) {
+      if (!(value >= 0)) continue;
       this.counter(`rackmem_fabric_${metricName(name)}_total`, `fabric transport counter ${name}`, []).inc(value);
     }
-    return this.registry.metrics();
+    // prom-client prints an empty event-loop histogram's mean as "Nan"; the text format spells it "NaN".
+    return (await this.registry.metrics()).replace(/ Nan$/gm, ' NaN');
   }
 
   private counter(name: string, help: string, labelNames: string[]): Counter<string> {

@@ -78,11 +78,12 @@ function readConfigFile(file: string, label: string, problems: string[]): Parsed
   }
   let raw: unknown;
   try {
-    raw = file.toLowerCase().endsWith('.json') ? JSON.parse(text) : parseYaml(text, { prettyErrors: false });
+    raw = file.toLowerCase().endsWith('.json') ? JSON.parse(text) : parseYaml(text, { prettyErrors: true });
   } catch (error) {
     if (error instanceof YAMLParseError) {
       const line = error.linePos?.[0];
-      problems.push(`${label}: ${line !== undefined ? `line ${line.line}, column ${line.col}: ` : ''}not valid YAML: ${error.message.split('\n')[0]}`);
+      const reason = error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+      problems.push(`${label}: ${line !== undefined ? `line ${line.line}, column ${line.col}: ` : ''}not valid YAML: ${reason}`);
     } else {
       problems.push(`${label}: not valid JSON: ${(error as Error).message}`);
     }
