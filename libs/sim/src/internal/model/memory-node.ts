@@ -94,9 +94,13 @@ export class SimMemoryNode implements RemoteEffect {
   }
 }
 
-/** Which queue class a compute host's next storage operations use (set around prefetch reads). */
+/**
+ * Context of a compute host's next storage operations, set by the pager around its dvs calls:
+ * the queue class (prefetch reads queue behind demand) and the time the pager's CPU posts them.
+ */
 export interface ClassSelector {
   opClass: number;
+  issueAtNs: number;
 }
 
 /**
@@ -111,7 +115,7 @@ export class SimRemoteBackend implements Backend, OpCompletion {
     private readonly node: SimMemoryNode,
     private readonly computeHost: number,
     private readonly selector: ClassSelector,
-    private readonly now: () => number,
+    private readonly clock: { now(): number },
   ) {
     this.nodeId = node.nodeId;
   }
@@ -168,6 +172,12 @@ export class SimRemoteBackend implements Backend, OpCompletion {
     } else {
       (done as IoDone)(status as IoStatus);
     }
+  }
+
+  /** Operations start when the pager posts them (its CPU may run ahead of the event time). */
+  private now(): number {
+    const t = this.clock.now();
+    return this.selector.issueAtNs > t ? this.selector.issueAtNs : t;
   }
 
   private newOp(kind: number, bytes: number): FabricOp {
