@@ -180,8 +180,9 @@ export class Daemon {
 
   /**
    * Orderly shutdown: stop accepting API requests (those in progress may finish), stop retrying
-   * peers, close the regions (the RegionService hook), close the fabric. Each step is bounded and
-   * the whole stop is bounded by the configured shutdown timeout. Idempotent.
+   * peers, close the regions (the RegionService hook), close the fabric. The whole stop is bounded
+   * by the configured shutdown timeout (plus at most ~2 s: the API and regions steps get at least
+   * 250 ms each and the fabric 1.5 s, even after an earlier step overran). Idempotent.
    */
   stop(reason = 'shutdown requested'): Promise<StopResult> {
     if (this.stopping !== null) return this.stopping;
@@ -193,8 +194,10 @@ export class Daemon {
     const deadline = performance.now() + this.config.shutdownTimeoutMs;
     const problems: string[] = [];
     this.logger.info({ event: 'shutdown', reason }, `shutting down (${reason})`);
-    const step = async (name: string, work: () => Promise<void>): Promise<void> => {
-      const remaining = Math.max(1, deadline - performance.now());
+    // Each step gets what is left of the timeout, but at least `floorMs`: a step that overran
+    // must not leave the fabric no time to close its sockets.
+    const step = async (name: string, work: () => Promise<void>, floorMs = 250): Promise<void> => {
+      const remaining = Math.max(floorMs, deadline - performance.now());
       let timer: ReturnType<typeof setTimeout> | undefined;
       const timeout = new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), remaining);
@@ -211,7 +214,7 @@ export class Daemon {
     await step('api', () => this.api?.close(Math.min(2_000, this.config.shutdownTimeoutMs / 2)) ?? Promise.resolve());
     this.dialer.stop();
     await step('regions', async () => void (await this.regionService.close?.()));
-    await step('fabric', () => this.fabric.close(reason));
+    await step('fabric', () => this.fabric.close(reason), 1_500);
     this.fabric.onPeerEvent(null);
     const clean = problems.length === 0;
     if (clean) this.logger.info({ event: 'stopped' }, 'module unloaded: stopped cleanly');
