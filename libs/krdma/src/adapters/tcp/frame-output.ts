@@ -6,7 +6,7 @@
 // the slab) is copied once into the arena.
 import type { Socket } from 'node:net';
 import { writeU32, writeU64 } from '../../internal/wire/bytes.js';
-import { encodeFrame, payloadByteLength, writeHeader } from '../../internal/wire/encode.js';
+import { encodeCheckedFrame, payloadByteLength, writeHeader } from '../../internal/wire/encode.js';
 import { HEADER_BYTES, MessageType, type WireMessage } from '../../internal/wire/messages.js';
 
 const ARENA_BYTES = 256 * 1024;
@@ -17,8 +17,8 @@ const ZERO_COPY_MIN_BYTES = 1024;
  * of 32 page reads sends the first 16 pages while it encodes the rest). On this machine the
  * effect on the bench was within its noise; it also bounds the size of one write.
  */
-const FLUSH_EARLY_BYTES = 64 * 1024;
-const FLUSH_EARLY_FRAMES = 64;
+export const FLUSH_EARLY_BYTES = 64 * 1024;
+export const FLUSH_EARLY_FRAMES = 64;
 
 function bufferView(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -43,7 +43,11 @@ export class FrameOutput {
   private inReceive = false;
   private closed = false;
 
-  constructor(private readonly socket: Socket) {}
+  constructor(
+    private readonly socket: Socket,
+    private readonly flushEarlyBytes = FLUSH_EARLY_BYTES,
+    private readonly flushEarlyFrames = FLUSH_EARLY_FRAMES,
+  ) {}
 
   /** Bytes waiting for this turn's flush. */
   pendingBytes = 0;
@@ -79,12 +83,12 @@ export class FrameOutput {
       const total = HEADER_BYTES + payloadBytes;
       if (total > ARENA_BYTES / 2) {
         const own = Buffer.allocUnsafe(total);
-        encodeFrame(requestId, message, own, 0);
+        encodeCheckedFrame(requestId, message, payloadBytes, own, 0);
         this.cutSegment();
         this.parts.push(own);
       } else {
         const at = this.room(total);
-        encodeFrame(requestId, message, this.arena, at);
+        encodeCheckedFrame(requestId, message, payloadBytes, this.arena, at);
         this.arenaAt = at + total;
       }
       this.counters.bytesCopied += total;
@@ -94,7 +98,7 @@ export class FrameOutput {
     this.pendingFrames++;
     // Flush early when a turn produces a lot, so the peer starts on the first part while this
     // side encodes the rest (pipelining between the two processes); else once per turn.
-    if (this.pendingBytes >= FLUSH_EARLY_BYTES || this.pendingFrames >= FLUSH_EARLY_FRAMES) this.flush();
+    if (this.pendingBytes >= this.flushEarlyBytes || this.pendingFrames >= this.flushEarlyFrames) this.flush();
     else this.schedule();
   }
 

@@ -12,7 +12,7 @@ import type { Session, SessionEnd } from '../../internal/session/session.js';
 import { SessionFabric, type SessionFabricOptions } from '../../internal/session/session-fabric.js';
 import { ReceiveBudget } from '../../internal/wire/receive-budget.js';
 import { cryptoNonceSource, microtaskScheduler, monotonicClock } from '../runtime.js';
-import { FrameOutput } from './frame-output.js';
+import { FLUSH_EARLY_BYTES, FLUSH_EARLY_FRAMES, FrameOutput } from './frame-output.js';
 
 const MS_NS = 1_000_000;
 
@@ -40,6 +40,12 @@ export interface TcpFabricOptions extends Omit<SessionFabricOptions, 'scheduler'
   readonly maxConnections?: number;
   /** Above this many bytes queued for one socket, reading from it pauses until it drains (default 64 MiB). */
   readonly maxQueuedOutputBytes?: number;
+  /**
+   * Output of one event-loop turn is written in one socket write, except that a turn writes
+   * early once it has this many bytes or frames pending (defaults 64 KiB and 64 frames), so the
+   * peer can start on the first part. Tuning knobs; see the README's bench notes.
+   */
+  readonly flushEarly?: { readonly bytes?: number; readonly frames?: number };
 }
 
 /** Counters of a {@link TcpFabric}'s sockets (totals since it started, over all connections). */
@@ -118,6 +124,8 @@ export class TcpFabric extends SessionFabric {
   private readonly reconnectPolicy: BackoffPolicy | null;
   private readonly maxQueuedOutputBytes: number;
   private readonly maxConnections: number;
+  private readonly flushEarlyBytes: number;
+  private readonly flushEarlyFrames: number;
   private readonly connections = new Set<Connection>();
   private readonly maintained = new Map<string, Maintained>();
   private readonly ticker: ReturnType<typeof setInterval>;
@@ -138,6 +146,9 @@ export class TcpFabric extends SessionFabric {
     this.maxQueuedOutputBytes = options.maxQueuedOutputBytes ?? 64 * 1024 * 1024;
     this.maxConnections = options.maxConnections ?? 1024;
     const tickIntervalMs = options.tickIntervalMs ?? 100;
+    this.flushEarlyBytes = options.flushEarly?.bytes ?? FLUSH_EARLY_BYTES;
+    this.flushEarlyFrames = options.flushEarly?.frames ?? FLUSH_EARLY_FRAMES;
+    if (!(this.flushEarlyBytes >= 1 && this.flushEarlyFrames >= 1)) throw new KrdmaError('invalid-options', 'flushEarly bytes and frames must be at least 1');
     if (!(this.connectTimeoutNs > 0 && tickIntervalMs > 0 && this.maxQueuedOutputBytes > 0 && this.maxConnections >= 1)) {
       throw new KrdmaError('invalid-options', 'connectTimeoutNs, tickIntervalMs, maxQueuedOutputBytes must be positive and maxConnections at least 1');
     }
@@ -186,6 +197,10 @@ export class TcpFabric extends SessionFabric {
         const entry = this.maintained.get(key) ?? { address, peerId: null, nodeName: null, attempt: 0, timer: null, lastReason: null, redialing: false, gaveUp: false };
         entry.peerId = peer.id;
         entry.nodeName = peer.nodeName;
+        entry.attempt = 0;
+        entry.gaveUp = false;
+        if (entry.timer !== null) clearTimeout(entry.timer); // connected by hand meanwhile
+        entry.timer = null;
         this.maintained.set(key, entry);
       }
       done(status, peer, reason);
@@ -304,7 +319,7 @@ export class TcpFabric extends SessionFabric {
         },
       },
     });
-    Object.assign(connection, { socket, output: new FrameOutput(socket) });
+    Object.assign(connection, { socket, output: new FrameOutput(socket, this.flushEarlyBytes, this.flushEarlyFrames) });
     const timer = setTimeout(() => {
       if (settled) return;
       settled = true;
@@ -339,7 +354,7 @@ export class TcpFabric extends SessionFabric {
       socket.destroy();
       return;
     }
-    const connection: Connection = { socket, output: new FrameOutput(socket), session: null, errorReason: null, timeoutsSeen: 0, paused: false };
+    const connection: Connection = { socket, output: new FrameOutput(socket, this.flushEarlyBytes, this.flushEarlyFrames), session: null, errorReason: null, timeoutsSeen: 0, paused: false };
     const from: PeerAddress | null = socket.remoteAddress !== undefined && socket.remotePort !== undefined ? { host: socket.remoteAddress, port: socket.remotePort } : null;
     this.attach(connection, 'server', from, null);
     socket.on('data', (chunk: Buffer) => {

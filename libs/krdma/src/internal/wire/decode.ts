@@ -115,6 +115,9 @@ export class FrameDecoder {
   private payloadFill = 0;
   private failure: ProtocolError | null = null;
   private readonly budget: ReceiveBudget | null;
+  /** Payload bounds by type code (computed once; -1 for unknown codes). */
+  private readonly minPayload: Float64Array;
+  private readonly maxPayload: Float64Array;
   /** Bytes of the partial-payload buffer charged to the budget. */
   private chargedBytes = 0;
   /** Largest payload accepted now (lowered before authentication, see `setPayloadCap`). */
@@ -130,6 +133,13 @@ export class FrameDecoder {
     this.allocate = options.allocate ?? ((sizeBytes) => new Uint8Array(sizeBytes));
     this.budget = options.budget ?? null;
     this.payloadCapBytes = this.limits.maxPayloadBytes;
+    this.minPayload = new Float64Array(256).fill(-1);
+    this.maxPayload = new Float64Array(256).fill(-1);
+    for (let code = 0; code < 256; code++) {
+      const name = messageTypeName(code);
+      if (name === undefined) continue;
+      [this.minPayload[code], this.maxPayload[code]] = payloadBounds(name, this.limits);
+    }
   }
 
   /**
@@ -285,7 +295,8 @@ export class FrameDecoder {
     if (payloadBytes > this.payloadCapBytes) {
       return new ProtocolError('frame-too-large', `${type} payload of ${payloadBytes} bytes exceeds the current limit of ${this.payloadCapBytes}${this.payloadCapReason}`);
     }
-    const [min, max] = payloadBounds(type, this.limits);
+    const min = this.minPayload[h[at + 3]];
+    const max = this.maxPayload[h[at + 3]];
     if (payloadBytes < min || payloadBytes > max) {
       return new ProtocolError('bad-length', `${type} payload of ${payloadBytes} bytes is outside [${min}, ${max}]`);
     }

@@ -152,6 +152,16 @@ export function encodeFrame(requestId: number, message: WireMessage, into: Uint8
   if (offsetBytes < 0 || offsetBytes + total > into.length) {
     throw new KrdmaError('buffer-too-small', `frame of ${total} bytes does not fit at offset ${offsetBytes} of a ${into.length}-byte buffer; size it with frameByteLength`);
   }
+  return encodeCheckedFrame(requestId, message, payloadBytes, into, offsetBytes);
+}
+
+/**
+ * Writes a frame whose fields were already checked by {@link payloadByteLength} (which returned
+ * `payloadBytes`) into `into` at `offsetBytes`, which the caller sized; returns the bytes written.
+ * For transports that size their output buffers first.
+ */
+export function encodeCheckedFrame(requestId: number, message: WireMessage, payloadBytes: number, into: Uint8Array, offsetBytes: number): number {
+  const total = HEADER_BYTES + payloadBytes;
   writeHeader(into, offsetBytes, MessageType[message.type], requestId, payloadBytes);
   let at = offsetBytes + HEADER_BYTES;
   switch (message.type) {
