@@ -379,7 +379,7 @@ export class SimRegion {
         t = this.waitNext[t];
         th.sigbus++;
         this.sigbus++;
-        this.resume(th, resumeNs, FC_POISONED);
+        this.resume(th, resumeNs, FC_POISONED, false);
       }
       return;
     }
@@ -395,7 +395,7 @@ export class SimRegion {
       } else {
         if (th.waitWrite) this.stamp(page);
         else this.check(page);
-        this.resume(th, resumeNs, th.faultClass);
+        this.resume(th, resumeNs, th.faultClass, true);
       }
       t = next;
     }
@@ -405,14 +405,17 @@ export class SimRegion {
     }
   }
 
-  private resume(th: SimThread, resumeNs: number, cls: number): void {
+  /** The faulting access completed (or got SIGBUS: not counted as a completed access). */
+  private resume(th: SimThread, resumeNs: number, cls: number, completed: boolean): void {
     const latencyNs = resumeNs - th.faultStartNs;
     this.latency.record(latencyNs);
     this.latencyByClass[cls].record(latencyNs);
     th.waitPage = -1;
     th.idx++;
-    th.accesses++;
-    this.accessesDone++;
+    if (completed) {
+      th.accesses++;
+      this.accessesDone++;
+    }
     this.sim.scheduleAt(resumeNs + this.ctx.hitCostNs, this.runHandler, th, th.index);
   }
 

@@ -88,6 +88,8 @@ export class ScenarioRun {
   private readonly sampleHandler: EventHandler<undefined>;
   private sampling = true;
   private sampleEvent = -1;
+  private deadlineEvent = -1;
+  private readonly deadlineHandler: EventHandler<undefined> = { kindId: 0x44, onEvent: () => this.sim.engine.stop() };
   private finished = false;
 
   constructor(input: unknown, options: RunScenarioOptions) {
@@ -169,13 +171,13 @@ export class ScenarioRun {
     const every = this.options.progressEveryEvents ?? 1_000_000;
     const untilNs = this.effective.run.maxSimulatedNs;
     const onProgress = this.options.onProgress;
-    // Chunks of events; the clock is never pushed to the budget, so simulatedNs is the time of
-    // the last event. A run whose next event lies beyond the budget stops there.
+    // A deadline event stops the run at the liveness budget; it is cancelled when the last
+    // thread finishes, so simulatedNs is the time of the last event, not the budget.
+    this.deadlineEvent = engine.scheduleAt(Math.max(untilNs, engine.now()), this.deadlineHandler, undefined);
     for (;;) {
-      const next = engine.nextEventTimeNs();
-      if (next === undefined || next > untilNs) break;
-      engine.run({ maxEvents: every });
+      const reason = engine.run({ maxEvents: every });
       if (onProgress !== undefined) onProgress(this.progress());
+      if (reason !== 'max-events') break;
     }
     if (this.threadsRunning > 0) {
       this.fail('liveness', `${this.threadsRunning} thread(s) did not finish within run.maxSimulatedNs = ${untilNs} ns`);
@@ -250,6 +252,7 @@ export class ScenarioRun {
     if (--this.regionsRunning === 0) {
       this.sampling = false;
       this.sim.engine.cancel(this.sampleEvent);
+      this.sim.engine.cancel(this.deadlineEvent);
       // One last sample at the end of the application phase.
       this.at(this.sim.engine.now(), () => this.sample());
     }

@@ -135,13 +135,14 @@ export function validateScenario(value: unknown): Scenario {
   const memoryNodes = validateMemoryNodes(o['memoryNodes']);
 
   let computeRaw: unknown = o['computeNodes'];
-  if (o['regions'] !== undefined) {
+  const shorthand = o['regions'] !== undefined;
+  if (shorthand) {
     if (computeRaw !== undefined) fail('regions', 'give either regions (one compute node) or computeNodes, not both');
     computeRaw = [{ name: 'c0', regions: o['regions'] }];
   }
   if (!Array.isArray(computeRaw) || computeRaw.length === 0) fail('computeNodes', 'must be a non-empty array (or give regions for one compute node)');
   const names = new Set(memoryNodes.map((m) => m.name));
-  const computeNodes: ComputeNodeSpec[] = computeRaw.map((c, i) => validateComputeNode(c, `computeNodes[${i}]`, i, names));
+  const computeNodes: ComputeNodeSpec[] = computeRaw.map((c, i) => validateComputeNode(c, `computeNodes[${i}]`, i, names, shorthand ? 'regions' : undefined));
 
   const mmuRaw = o['mmu'] ?? {};
   if (!isObj(mmuRaw)) fail('mmu', 'must be an object');
@@ -248,14 +249,16 @@ function validateMemoryNodes(raw: unknown): MemoryNodeSpec[] {
   });
 }
 
-function validateComputeNode(raw: unknown, path: string, index: number, memoryNames: Set<string>): ComputeNodeSpec {
+function validateComputeNode(raw: unknown, path: string, index: number, memoryNames: Set<string>, regionsPath?: string): ComputeNodeSpec {
   if (!isObj(raw)) fail(path, 'must be an object { name, regions }');
   only(raw, path, ['name', 'regions']);
   const name = str(raw, path, 'name', `c${index}`);
   if (memoryNames.has(name)) fail(`${path}.name`, `'${name}' is already a memory node's name`);
-  const regions = arr(raw, path, 'regions');
-  if (regions.length === 0) fail(`${path}.regions`, 'must hold at least one region');
-  return { name, regions: regions.map((r, i) => validateRegion(r, `${path}.regions[${i}]`, `${name}/r${i}`)) };
+  const rp = regionsPath ?? `${path}.regions`;
+  if (!Array.isArray(raw['regions'])) fail(rp, 'must be an array');
+  const regions = raw['regions'] as unknown[];
+  if (regions.length === 0) fail(rp, 'must hold at least one region');
+  return { name, regions: regions.map((r, i) => validateRegion(r, `${rp}[${i}]`, `${name}/r${i}`)) };
 }
 
 function validateRegion(raw: unknown, path: string, defaultName: string): RegionSpec {
