@@ -1,6 +1,7 @@
 // The daemon's logger: pino JSON lines (one object per line, `msg` reads like the original's
 // kernel log), or human-readable lines through pino-pretty. Writes are synchronous so nothing is
 // lost when the process exits and no worker thread is left running.
+import { writeSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import pinoPretty from 'pino-pretty';
 import type { LogFormat, LogLevel } from '../config/types.js';
@@ -24,15 +25,16 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? 'info';
   if (options.format === 'pretty') {
     const colorize = options.colorize ?? (destination === 1 && process.stdout.isTTY === true);
-    const stream = pinoPretty({
-      destination: destination as number,
-      sync: true,
-      colorize,
-      translateTime: 'SYS:standard',
-      ignore: 'pid,hostname,node,event',
-      hideObject: true,
-      singleLine: true,
-    });
+    // prettyFactory rather than the pino-pretty stream: the stream drops the line end when
+    // hideObject is on (pino-pretty 13.2). Writes stay synchronous.
+    const format = pinoPretty.prettyFactory({ colorize, translateTime: 'SYS:standard', ignore: 'pid,hostname,node,event', hideObject: true, singleLine: true });
+    const write = typeof destination === 'number' ? (text: string) => void writeSync(destination, text) : (text: string) => void destination.write(text);
+    const stream = {
+      write(line: string): void {
+        const text = format(line);
+        write(text.endsWith('\n') ? text : `${text}\n`);
+      },
+    };
     return pino({ level, base }, stream);
   }
   const stream = typeof destination === 'number' ? pino.destination({ dest: destination, sync: true }) : destination;
