@@ -5,6 +5,7 @@
 // Prints JSON. MBps = 10^6 bytes of page data per second.
 import { readFileSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
+import { cpus, loadavg } from 'node:os';
 import { TcpFabric, type RemoteSlab } from '../src/index.js';
 import { killAll, startNode } from '../test/processes.js';
 
@@ -245,6 +246,10 @@ async function main(): Promise<void> {
     pageReadMBps32: round2(pageReadMBps32),
     rawSocketMBps32: round2(rawSocketMBps32),
     pageRead32VsRaw: round2(pageReadMBps32 / rawSocketMBps32),
+    // Ratios of each round's adjacent measurements (steadier on a loaded machine), their median.
+    pageRead32VsRawRoundMedian: round2(median(results.page32.map((x, i) => x / results.raw32[i]))),
+    loadAverage1m: round2(loadavg()[0]),
+    cpus: cpus().length,
     cpuUsPerPageAt32: {
       consumer: round2(median(fabricCpu.client)),
       donor: round2(median(fabricCpu.server)),
