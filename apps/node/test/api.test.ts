@@ -297,3 +297,35 @@ describe('GET /metrics', () => {
     expect([...regionsSeen]).toEqual(['only']);
   });
 });
+
+describe('region errors from a runtime', () => {
+  it('map by code (sync or async), and anything else is 500', async () => {
+    const failures: Record<string, unknown> = {
+      a: Object.assign(new Error('limit must be between 4096 and 8192'), { code: 'invalid-limit' }),
+      b: Object.assign(new Error('region is closed'), { code: 'closed' }),
+      c: new Error('worker crashed'),
+    };
+    const info = new InMemoryRegionService([{ name: 'a', sizeBytes: 8192, localBytes: 8192 }, { name: 'b', sizeBytes: 8192, localBytes: 8192 }, { name: 'c', sizeBytes: 8192, localBytes: 8192 }]);
+    const runtime = {
+      list: () => info.list(),
+      get: (n: string) => info.get(n),
+      setLimit: async (n: string) => {
+        await new Promise((r) => setTimeout(r, 1));
+        throw failures[n];
+      },
+    };
+    const metrics = new NodeMetrics({ node: { nodeName: 'x', transport: 'tcp', role: 'consumer' }, regions: runtime, peers: new InMemoryPeerService(), donor: () => null, processMetrics: false });
+    const other = new ApiServer({ router: buildRoutes({ self: () => self, peers: new InMemoryPeerService(), regions: runtime, metrics }) });
+    const otherPort = (await other.listen('127.0.0.1', 0)).port;
+    try {
+      const answers = await Promise.all(['a', 'b', 'c'].map((n) => call(otherPort, 'PUT', `/v1/regions/${n}/limit`, jsonBody({ bytes: 4096 }))));
+      expect(answers.map((a) => [a.status, a.json])).toEqual([
+        [400, { error: { code: 'invalid-limit', message: 'limit must be between 4096 and 8192' } }],
+        [409, { error: { code: 'closed', message: 'region is closed' } }],
+        [500, { error: { code: 'internal', message: expect.stringMatching(/^internal error: worker crashed/) } }],
+      ]);
+    } finally {
+      await other.close(200);
+    }
+  });
+});

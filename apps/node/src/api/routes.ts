@@ -2,7 +2,7 @@
 // node list, rack_vm/<pid>/stat, rack_vm/<pid>/memory_limit_bytes), plus /metrics and /healthz.
 import { z } from 'zod';
 import { parseSize } from '../config/size.js';
-import { PeerError, RegionError, type PeerInfoLike, type PeerService, type RegionInfo, type RegionService } from '../daemon/ports.js';
+import { PeerError, REGION_ERROR_STATUS, type PeerInfoLike, type PeerService, type RegionInfo, type RegionService } from '../daemon/ports.js';
 import { parseJsonBody } from './body.js';
 import { ApiError } from './errors.js';
 import type { NodeMetrics } from './metrics.js';
@@ -75,17 +75,12 @@ function peerError(error: PeerError): ApiError {
   }
 }
 
-function regionError(error: RegionError): ApiError {
-  switch (error.code) {
-    case 'unknown-region':
-      return new ApiError(404, 'unknown-region', error.message);
-    case 'out-of-range':
-      return new ApiError(400, 'out-of-range', error.message);
-    case 'busy':
-      return new ApiError(409, 'busy', error.message);
-    default:
-      return new ApiError(500, 'internal', error.message);
-  }
+/** A refused region request as an API error, by its `code` (see REGION_ERROR_STATUS); null when it is not one. */
+function regionError(error: unknown): ApiError | null {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return null;
+  const status = REGION_ERROR_STATUS[code];
+  return status === undefined ? null : new ApiError(status, code, (error as Error).message);
 }
 
 /** Builds the router of the control API. */
@@ -124,10 +119,9 @@ export function buildRoutes(services: ApiServices): Router {
     const { bytes } = parseJsonBody(await req.body(), limitBody, '{"bytes": 33554432} or {"bytes": "32MiB"}');
     const before = regionOr404(regions, name);
     try {
-      regions.setLimit(name, bytes);
+      await regions.setLimit(name, bytes);
     } catch (error) {
-      if (error instanceof RegionError) throw regionError(error);
-      throw error;
+      throw regionError(error) ?? error;
     }
     const after = regions.get(name) ?? before;
     return { body: { name, bytes: after.localBytes, previousBytes: before.localBytes } };

@@ -2,7 +2,7 @@
 // for tests of the API, metrics and CLI.
 import { formatHostPort, parseHostPort } from '../config/address.js';
 import { DEFAULT_LISTEN_PORT } from '../config/schema.js';
-import { PeerError, RegionError, type PeerInfoLike, type PeerService, type RegionInfo, type RegionService } from './ports.js';
+import { PeerError, RegionServiceError, type PeerInfoLike, type PeerService, type RegionInfo, type RegionService } from './ports.js';
 
 /** Vm counter names in the original's output order. */
 export const VM_COUNTER_NAMES = [
@@ -63,10 +63,10 @@ export class InMemoryRegionService implements RegionService {
   /** Adds `by` to a vm or dvs counter of a region. */
   count(name: string, counter: string, by = 1): void {
     const region = this.regions.get(name);
-    if (region === undefined) throw new RegionError('unknown-region', `no region "${name}"`);
+    if (region === undefined) throw new RegionServiceError('unknown-region', `no region "${name}"`);
     if (counter in region.counters) region.counters[counter] += by;
     else if (counter in region.dvs) region.dvs[counter] += by;
-    else throw new RegionError('internal', `no counter "${counter}"`);
+    else throw new RegionServiceError('internal', `no counter "${counter}"`);
   }
 
   list(): RegionInfo[] {
@@ -80,12 +80,12 @@ export class InMemoryRegionService implements RegionService {
 
   setLimit(name: string, bytes: number): void {
     const region = this.regions.get(name);
-    if (region === undefined) throw new RegionError('unknown-region', `no region "${name}"; list them with "rackmem stat"`);
+    if (region === undefined) throw new RegionServiceError('unknown-region', `no region "${name}"; list them with "rackmem stat"`);
     if (!Number.isSafeInteger(bytes) || bytes < region.pageSizeBytes || bytes > region.sizeBytes) {
-      throw new RegionError('out-of-range', `limit ${bytes} bytes is out of range for region "${name}": use ${region.pageSizeBytes} (one page) to ${region.sizeBytes} (the region size)`);
+      throw new RegionServiceError('out-of-range', `limit ${bytes} bytes is out of range for region "${name}": use ${region.pageSizeBytes} (one page) to ${region.sizeBytes} (the region size)`);
     }
     if (bytes % region.pageSizeBytes !== 0) {
-      throw new RegionError('out-of-range', `limit ${bytes} bytes is not a whole number of ${region.pageSizeBytes}-byte pages`);
+      throw new RegionServiceError('out-of-range', `limit ${bytes} bytes is not a whole number of ${region.pageSizeBytes}-byte pages`);
     }
     region.localBytes = bytes;
   }

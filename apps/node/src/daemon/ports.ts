@@ -23,16 +23,25 @@ export interface RegionInfo {
   readonly dvs: Record<string, number>;
 }
 
-/** Codes of {@link RegionError}: the HTTP status follows from them. */
-export type RegionErrorCode = 'unknown-region' | 'out-of-range' | 'busy' | 'internal';
+/** Codes of {@link RegionServiceError}: the HTTP status follows from them. */
+export type RegionServiceErrorCode = 'unknown-region' | 'out-of-range' | 'busy' | 'internal';
 
 /** A region request that was refused; nothing changed. */
-export class RegionError extends Error {
-  constructor(readonly code: RegionErrorCode, message: string) {
+export class RegionServiceError extends Error {
+  constructor(readonly code: RegionServiceErrorCode, message: string) {
     super(message);
-    this.name = 'RegionError';
+    this.name = 'RegionServiceError';
   }
 }
+
+/** The HTTP status of each region error code the control API knows. */
+export const REGION_ERROR_STATUS: Readonly<Record<string, number>> = {
+  'unknown-region': 404,
+  'out-of-range': 400,
+  'invalid-limit': 400,
+  busy: 409,
+  closed: 409,
+};
 
 /** The regions of this node, for the control API and metrics. */
 export interface RegionService {
@@ -41,10 +50,13 @@ export interface RegionService {
   /** One region, or undefined. */
   get(name: string): RegionInfo | undefined;
   /**
-   * Sets a region's local memory budget in bytes (the original's `memory_limit_bytes`). Throws
-   * {@link RegionError} `unknown-region` or `out-of-range` (and changes nothing) when refused.
+   * Sets a region's local memory budget in bytes (the original's `memory_limit_bytes`), at once
+   * or by the returned promise. When refused it throws (or rejects) without changing anything: a
+   * {@link RegionServiceError}, or any error whose string `code` is one of
+   * {@link REGION_ERROR_STATUS}'s keys (`unknown-region` 404; `out-of-range` / `invalid-limit` 400;
+   * `busy` / `closed` 409). Other errors are answered 500.
    */
-  setLimit(name: string, bytes: number): void;
+  setLimit(name: string, bytes: number): void | Promise<void>;
   /** Closes every region in order (unregister, close the userfaultfd, stop workers, release slabs). Called once at shutdown. */
   close?(): Promise<void>;
 }
