@@ -80,13 +80,16 @@ export class Pager {
     const ring = ControlRing.create(options.ringCapacity ?? DEFAULT_RING_CAPACITY);
     const doorbell = EventFd.create();
     const stopFd = EventFd.create();
+    const lifecycleSab = new SharedArrayBuffer(4);
     const worker = spawnPagerWorker({
-      regionAddress: region.address, sizeBytes: region.sizeBytes, countersSab, ringSab: ring.sab,
+      regionAddress: region.address, sizeBytes: region.sizeBytes, countersSab, ringSab: ring.sab, lifecycleSab,
       doorbellFd: doorbell.fd, stopFd: stopFd.fd, cpus: options.cpus ?? [], engine: options.engine,
     });
     try {
       const ready = await waitReady(worker, options.startTimeoutMs ?? 15_000);
-      return new Pager(worker, region, ring, countersSab, doorbell, stopFd, ready, options.commandTimeoutMs ?? 10_000);
+      const pager = new Pager(worker, region, ring, countersSab, doorbell, stopFd, ready, options.commandTimeoutMs ?? 10_000);
+      pager.guardProcessExit(new Int32Array(lifecycleSab));
+      return pager;
     } catch (err) {
       stopFd.ring();
       await Promise.race([new Promise((r) => worker.once('exit', r)), sleep(2000)]);
@@ -95,6 +98,28 @@ export class Pager {
       stopFd.close();
       throw err;
     }
+  }
+
+  private exitGuard: (() => void) | undefined;
+
+  /**
+   * `process.exit` with the pager running: stop it synchronously from the exit hook (unregister,
+   * ring the stop fd, wait up to 1 s for the worker to close its poll handles). Without this the
+   * worker is torn down with live koffi poll handles, whose callbacks abort the process.
+   */
+  private guardProcessExit(lifecycle: Int32Array): void {
+    this.exitGuard = () => {
+      if (this.stopping || this.exited) return;
+      this.stopping = true;
+      try {
+        Userfaultfd.adopt(this.ready.uffdFd, { enabledFeatures: 0, supportedFeatures: 0, ioctls: 0n }).unregister(this.region.address, this.region.sizeBytes);
+      } catch {
+        // already gone
+      }
+      this.stopFd.ring();
+      Atomics.wait(lifecycle, 0, 0, 1000);
+    };
+    process.once('exit', this.exitGuard);
   }
 
   /** Features enabled on the uffd, whether MOVE eviction and WP are available, and how the uffd was made. */
@@ -149,6 +174,7 @@ export class Pager {
       return;
     }
     this.stopping = true;
+    if (this.exitGuard) process.off('exit', this.exitGuard);
     if (!this.exited) {
       try {
         Userfaultfd.adopt(this.ready.uffdFd, { enabledFeatures: 0, supportedFeatures: 0, ioctls: 0n }).unregister(this.region.address, this.region.sizeBytes);

@@ -25,6 +25,8 @@ export interface PagerWorkerData {
   doorbellFd: number;
   /** eventfd rung by main to stop the worker. */
   stopFd: number;
+  /** One int32: the worker sets it to 1 (and notifies) once it closed its poll handles at stop. */
+  lifecycleSab: SharedArrayBuffer;
   /** CPUs to pin the pager thread to (sched_setaffinity), or empty for free placement. */
   cpus: number[];
   /** When set, faults are decided by libs/vm's PagingEngine instead of the local page source. */

@@ -124,6 +124,13 @@ function stop(data: PagerWorkerData, ring: ControlRing | undefined): void {
   held.handler?.close();
   held.zero?.unmap();
   post({ type: 'stopped' });
+  // Main may be waiting in its exit hook for this (see Pager's exit guard). Signal only after the
+  // poll handles' close callbacks ran (libuv's close phase): a timer fires in the next iteration.
+  setTimeout(() => {
+    const lifecycle = new Int32Array(data.lifecycleSab);
+    Atomics.store(lifecycle, 0, 1);
+    Atomics.notify(lifecycle, 0);
+  }, 0);
   // Nothing is left on this loop: the worker exits by itself.
 }
 

@@ -62,7 +62,7 @@ export class PagedRegion {
         region: memory,
         cpus: options.cpus,
         engine: {
-          vm: { ...options.vm, pageCount: sizeBytes / PAGE_SIZE_BYTES, localPages: Math.floor(localBytes / PAGE_SIZE_BYTES), policySet: options.policySet ?? 'rackmem2021' },
+          vm: { prefetchMapped: true, ...options.vm, pageCount: sizeBytes / PAGE_SIZE_BYTES, localPages: Math.floor(localBytes / PAGE_SIZE_BYTES), policySet: options.policySet ?? 'rackmem2021' },
           storage: options.storage ?? { kind: 'local' },
           statsSab: shared.sab,
         },

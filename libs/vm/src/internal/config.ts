@@ -41,6 +41,14 @@ export interface VmConfig {
   readonly prefetchMaxWindowPages: number;
   /** Prefetches in flight at once, at most. */
   readonly prefetchMaxInFlight: number;
+  /**
+   * Map prefetched pages as they arrive (no fault when they are used), except one marker page per
+   * prefetch batch that stays unmapped so its soft fault keeps the stream going (Linux's
+   * PG_readahead). Off: every prefetched page lands unmapped and its first use is a soft fault,
+   * which measures usefulness exactly. A runtime where a soft fault is expensive (userfaultfd)
+   * wants this on.
+   */
+  readonly prefetchMapped: boolean;
   /** Commands that may pile up undrained before the engine reports a runaway (a bug). */
   readonly maxQueuedCommands: number;
 }
@@ -62,6 +70,7 @@ export const RACKMEM2021: Omit<VmConfig, 'pageCount'> = {
   prefetchWindowPages: 8,
   prefetchMaxWindowPages: 64,
   prefetchMaxInFlight: 64,
+  prefetchMapped: false,
   maxQueuedCommands: 1 << 22,
 };
 
@@ -120,6 +129,7 @@ function validate(c: VmConfig): void {
   if (c.prefetchMaxWindowPages < c.prefetchWindowPages) fail('prefetchMaxWindowPages', c.prefetchMaxWindowPages, `at least prefetchWindowPages (${c.prefetchWindowPages})`);
   if (c.prefetchMaxWindowPages > 1024) fail('prefetchMaxWindowPages', c.prefetchMaxWindowPages, 'at most 1024');
   positiveInt('prefetchMaxInFlight', c.prefetchMaxInFlight);
+  if (typeof c.prefetchMapped !== 'boolean') fail('prefetchMapped', c.prefetchMapped, 'true or false');
   positiveInt('maxQueuedCommands', c.maxQueuedCommands);
 }
 

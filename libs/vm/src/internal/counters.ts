@@ -40,6 +40,7 @@ export const VM_COUNTER_NAMES = [
   'prefetch_late',
   'prefetch_wasted',
   'prefetch_failed',
+  'prefetch_mapped',
   'watermark_reclaim',
   'remote_lost',
   'budget_evict',
@@ -86,9 +87,10 @@ export const C = {
   prefetch_late: 30,
   prefetch_wasted: 31,
   prefetch_failed: 32,
-  watermark_reclaim: 33,
-  remote_lost: 34,
-  budget_evict: 35,
+  prefetch_mapped: 33,
+  watermark_reclaim: 34,
+  remote_lost: 35,
+  budget_evict: 36,
 } as const satisfies { readonly [K in VmCounterName]: number };
 
 /** Counter storage: a Float64Array (exact integers to 2^53) indexed by `C`. */

@@ -44,6 +44,7 @@ function vmConfigArb(pageCount: number): fc.Arbitrary<VmConfigInput> {
     prefetch: fc.constantFrom('none', 'readahead', 'leap', 'adaptive'),
     prefetchWindowPages: fc.constant(2),
     prefetchMaxWindowPages: fc.constant(8),
+    prefetchMapped: fc.boolean(),
     watermarkLowPermille: fc.constant(100),
     watermarkHighPermille: fc.constant(250),
   }) as fc.Arbitrary<VmConfigInput>;

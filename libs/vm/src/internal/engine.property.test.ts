@@ -33,6 +33,7 @@ function configArb(pageCount: number): fc.Arbitrary<VmConfigInput> {
     prefetch: fc.constantFrom('none', 'readahead', 'leap', 'adaptive'),
     prefetchWindowPages: fc.integer({ min: 1, max: 4 }),
     prefetchMaxWindowPages: fc.constant(8),
+    prefetchMapped: fc.boolean(),
     watermarkLowPermille: fc.constant(100),
     watermarkHighPermille: fc.constant(250),
   }) as fc.Arbitrary<VmConfigInput>;
@@ -142,9 +143,13 @@ function runScenario(config: VmConfigInput, ops: Op[], buggifySeed: number): voi
   for (let page = 0; page < config.pageCount; page++) {
     if (model.poisoned.has(page)) continue;
     issue(0, page, false);
-    for (let guard = 0; store.pending.length > 0; guard++) {
+    for (let guard = 0; store.pending.length > 0 || engine.gauges().writeback_queue > 0; guard++) {
       if (guard > 100_000) throw new Error('no quiescence');
-      store.deliver(0);
+      if (store.pending.length > 0) store.deliver(0);
+      else {
+        engine.tick(guard);
+        pager.pump();
+      }
     }
     expect(model.busy[0]).toBe(false);
   }

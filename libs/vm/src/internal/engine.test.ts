@@ -402,6 +402,23 @@ describe('prefetch', () => {
     d.engine.checkInvariants();
   });
 
+  it('mapped prefetch maps pages on arrival except a marker whose soft fault continues the stream', () => {
+    const d = stored({ prefetch: 'readahead', prefetchWindowPages: 4, prefetchMapped: true });
+    d.fault(40);
+    d.settle();
+    d.fault(41);
+    d.settle(); // prefetched 42..45; marker at 44
+    expect([42, 43, 45].map((p) => d.engine.pageState(p))).toEqual([PageState.Active, PageState.Active, PageState.Active]);
+    expect(d.engine.pageState(44)).toBe(PageState.Inactive);
+    expect(d.engine.counters.get('prefetch_mapped')).toBe(3);
+    const soft = d.fault(44);
+    expect(soft).toContain('map:44');
+    expect(soft).toEqual(expect.arrayContaining(['prefetch:46', 'prefetch:47', 'prefetch:48']));
+    d.settle();
+    expect(d.engine.counters.get('prefetch_useful')).toBe(1);
+    d.engine.checkInvariants();
+  });
+
   it('leap follows a majority stride, including negative strides', () => {
     const d = stored({ prefetch: 'leap', prefetchWindowPages: 2 });
     for (const p of [200, 197, 194, 191]) {

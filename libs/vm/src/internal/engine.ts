@@ -5,7 +5,7 @@ import { VmError } from './errors.js';
 import { FramePool } from './frame-pool.js';
 import { PageLinks, PageList } from './page-list.js';
 import {
-  FLAG_DEMANDED, FLAG_DIRTY, FLAG_PREFETCH_FETCH, FLAG_PREFETCHED, FLAG_REMOTE_VALID, FLAG_TO_INACTIVE,
+  FLAG_DEMANDED, FLAG_DIRTY, FLAG_PREFETCH_FETCH, FLAG_PREFETCH_MARKER, FLAG_PREFETCHED, FLAG_REMOTE_VALID, FLAG_TO_INACTIVE,
   FLAG_WRITE_PENDING, PageState, type PageStateValue,
 } from './page-state.js';
 import { createPrefetchPolicy, type PrefetchPolicy } from './prefetch/index.js';
@@ -222,11 +222,18 @@ export class PagingEngine {
       this.writebackPauseTicks = 0; // storage answers again
       if (demanded || !(this.flags[page] & FLAG_REMOTE_VALID)) {
         // Someone waits (or storage lost its copy meanwhile, so the frame is the only copy).
+        const marker = (this.flags[page] & FLAG_PREFETCH_MARKER) !== 0;
         if (wasPrefetch && demanded) {
           this.counts[C.prefetch_useful]++;
-          this.policy.onUseful();
+          this.policy.onUseful(marker ? Math.max(1, this.policy.windowPages >>> 1) : 1);
         }
+        this.flags[page] &= ~FLAG_PREFETCH_MARKER;
         this.activate(page, isWrite);
+        if (marker && demanded) this.prefetchAround(page, true); // a late marker still moves the stream on
+      } else if (this.config.prefetchMapped && !(this.flags[page] & FLAG_PREFETCH_MARKER)) {
+        // Mapped at once: its use costs no fault (and cannot be observed).
+        this.counts[C.prefetch_mapped]++;
+        this.activate(page, false);
       } else {
         this.state[page] = INACTIVE;
         this.flags[page] |= FLAG_PREFETCHED;
@@ -478,9 +485,11 @@ export class PagingEngine {
     this.inactive.remove(page);
     const prefetched = (this.flags[page] & FLAG_PREFETCHED) !== 0;
     if (prefetched) {
-      this.flags[page] &= ~FLAG_PREFETCHED;
+      // A marker stands for its whole batch, whose other pages were mapped without a trace.
+      const credit = this.flags[page] & FLAG_PREFETCH_MARKER ? Math.max(1, this.policy.windowPages >>> 1) : 1;
+      this.flags[page] &= ~(FLAG_PREFETCHED | FLAG_PREFETCH_MARKER);
       this.counts[C.prefetch_useful]++;
-      this.policy.onUseful();
+      this.policy.onUseful(credit);
     }
     this.activate(page, isWrite);
     if (prefetched) this.prefetchAround(page, true);
@@ -590,7 +599,7 @@ export class PagingEngine {
     }
     const frame = this.frameOfPage[page];
     this.state[page] = NOT_PRESENT;
-    this.flags[page] &= ~FLAG_PREFETCHED;
+    this.flags[page] &= ~(FLAG_PREFETCHED | FLAG_PREFETCH_MARKER);
     this.frameOfPage[page] = -1;
     return frame;
   }
@@ -751,12 +760,13 @@ export class PagingEngine {
   private prefetchAround(page: number, prefetchHit: boolean): void {
     let count = this.policy.onAccess(page, prefetchHit, this.proposals);
     if (this.buggify !== undefined && count > 1 && this.buggify('prefetch-shrink')) count >>>= 1;
+    let issued = 0;
     for (let i = 0; i < count; i++) {
       const candidate = this.proposals[i];
       if (candidate < 0 || candidate >= this.pageCount || this.state[candidate] !== NOT_PRESENT) continue;
-      if (this.prefetchInFlight >= this.config.prefetchMaxInFlight) return;
+      if (this.prefetchInFlight >= this.config.prefetchMaxInFlight) break;
       const frame = this.takeFrameNow(NO_ACTIVE_VICTIM);
-      if (frame < 0) return;
+      if (frame < 0) break;
       this.frameOfPage[candidate] = frame;
       this.state[candidate] = FETCHING;
       this.flags[candidate] |= FLAG_PREFETCH_FETCH;
@@ -764,7 +774,10 @@ export class PagingEngine {
       this.counts[C.io_read]++;
       this.counts[C.prefetch_issued]++;
       this.commands.push(Command.Prefetch, candidate, frame, 0);
+      this.proposals[issued++] = candidate; // reuse the array: issued <= i
     }
+    // The marker sits halfway through the batch: reaching it leaves time to fetch the next one.
+    if (issued > 0 && this.config.prefetchMapped) this.flags[this.proposals[issued >>> 1]] |= FLAG_PREFETCH_MARKER;
   }
 
   private checkPage(page: number): void {

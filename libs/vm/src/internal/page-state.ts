@@ -38,8 +38,8 @@ export const FLAG_PREFETCHED = 2;
 export const FLAG_DEMANDED = 4;
 /** The write-back in flight moves the page to the inactive list instead of dropping it. */
 export const FLAG_TO_INACTIVE = 8;
-/** A fault re-mapped the page while its write-back was in flight. */
-export const FLAG_RESCUED = 16;
+/** A prefetched page left unmapped on purpose: its soft fault keeps the prefetch stream going. */
+export const FLAG_PREFETCH_MARKER = 16;
 /** The fetch in flight was issued as a prefetch. */
 export const FLAG_PREFETCH_FETCH = 32;
 /** The waiting fault was a write. */

@@ -35,8 +35,8 @@ export class AdaptivePolicy implements PrefetchPolicy {
     return stride === 0 ? 0 : proposeAlong(page, stride, this.window, out);
   }
 
-  onUseful(): void {
-    this.useful++;
+  onUseful(pages: number): void {
+    this.useful += pages;
     if (this.wasted === 0 && this.useful * 2 >= Math.max(1, this.window)) {
       this.window = Math.min(this.maxWindowPages, Math.max(1, this.window * 2));
       this.useful = 0;

@@ -31,8 +31,8 @@ export class LeapPolicy implements PrefetchPolicy {
     return stride === 0 ? 0 : proposeAlong(page, stride, this.window, out);
   }
 
-  onUseful(): void {
-    this.hitsSinceMiss++;
+  onUseful(pages: number): void {
+    this.hitsSinceMiss += pages;
   }
 
   onWasted(): void {}

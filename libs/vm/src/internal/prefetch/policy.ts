@@ -10,8 +10,8 @@ export interface PrefetchPolicy {
    * (at most `out.length`).
    */
   onAccess(page: number, prefetchHit: boolean, out: Int32Array): number;
-  /** A prefetched page was used before it was evicted. */
-  onUseful(): void;
+  /** `pages` prefetched pages were used before they were evicted (usually 1). */
+  onUseful(pages: number): void;
   /** A prefetched page was evicted without ever being used. */
   onWasted(): void;
   /** The current window in pages (for statistics). */
