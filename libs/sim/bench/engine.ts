@@ -8,6 +8,7 @@
 // the same order. Repetitions are interleaved; medians are reported.
 
 import { Engine, RandomStreams, Simulation, ZipfianGenerator } from '../src/index.js';
+import { measureModel, measureTrace } from './model.js';
 
 const DELAY_SPAN_NS = 2000;
 const EVENTS_PER_RUN = 2_000_000;
@@ -188,6 +189,10 @@ for (const kind of drawKinds) {
   randomDrawsPerSecond[kind] = round(median(runs));
 }
 
+const MODEL_REPETITIONS = Number(process.env['BENCH_MODEL_REPETITIONS'] ?? 3);
+const model = measureModel(MODEL_REPETITIONS);
+const trace = measureTrace(Number(process.env['BENCH_TRACE_ACCESSES'] ?? 10_000_000));
+
 console.log(
   JSON.stringify(
     {
@@ -199,8 +204,13 @@ console.log(
       bareEventsPerSecond: round(bare10k),
       referenceHeapEventsPerSecond: round(reference10k),
       ratio: Number((bare10k / reference10k).toFixed(3)),
+      modelEventsPerSecond: model['modelEventsPerSecond'],
+      traceAccessesPerSecond: trace['traceAccessesPerSecond'],
+      traceWallSeconds: (trace['trace'] as { wallSeconds: number }).wallSeconds,
       detail,
       randomDrawsPerSecond,
+      model: model['model'],
+      trace: trace['trace'],
     },
     null,
     2,

@@ -4,7 +4,7 @@
 // give the same events, digest and result.
 
 import { NodeRegistry } from '@rackmem/dvs';
-import { VmError, type BuggifyHook, type BuggifySite } from '@rackmem/vm';
+import { VM_COUNTER_NAMES, VmError, type BuggifyHook, type BuggifySite } from '@rackmem/vm';
 import { nodeMajorVersion } from '../../adapters/runtime-identity.js';
 import type { EventHandler } from '../engine.js';
 import { Simulation } from '../simulation.js';
@@ -180,7 +180,12 @@ export class ScenarioRun {
       if (reason !== 'max-events') break;
     }
     if (this.threadsRunning > 0) {
-      this.fail('liveness', `${this.threadsRunning} thread(s) did not finish within run.maxSimulatedNs = ${untilNs} ns`);
+      const stuck = this.regions.filter((r) => r.threadsRunning > 0).map((r) => {
+        const g = r.engine.gauges();
+        const c = r.engine.counters.counts;
+        return `${r.name}: ${r.threadsRunning} running, ${g.waiting_faults} faults waiting for a frame, ${g.writeback_queue} pages queued for write-back, ${c[VM_COUNTER_NAMES.indexOf('writeback_failed')]} failed write-back batches, ${this.fabric.opsInFlight} storage ops in flight`;
+      });
+      this.fail('liveness', `${this.threadsRunning} thread(s) did not finish within run.maxSimulatedNs = ${untilNs} ns (${stuck.join('; ')})`);
     }
     this.finished = true;
     this.finalChecks();
