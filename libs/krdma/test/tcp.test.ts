@@ -230,6 +230,31 @@ describe('TCP transport across processes', { timeout: 20_000 }, () => {
     await c.close();
   });
 
+  it('closes the connection when requests time out with caller data still queued (no stale write goes out later)', async () => {
+    const frozen = await donor('donor-q', 32 * MB);
+    const c = consumer('consumer-queue', { reconnect: false });
+    const events: PeerEvent[] = [];
+    c.onPeerEvent((e) => events.push(e));
+    const peer = await connectUp(c, frozen.port);
+    const slab = await allocOk(c, peer, 16 * MB);
+    frozen.child.kill('SIGSTOP');
+    const started = Date.now();
+    // 24 MiB of writes: more than the kernel's socket buffers hold, so some stay queued here.
+    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => write(c, slab, (i % 4) * 4 * MB, new Uint8Array(4 * MB).fill(i + 1))));
+    // Those past their deadline at the tick complete `timeout`; the connection is then dropped,
+    // so any not yet expired complete `peer-lost`.
+    expect(results[0][0]).toBe('timeout');
+    expect(results.every(([s]) => s === 'timeout' || s === 'peer-lost')).toBe(true);
+    await waitFor(() => events.some((e) => e.kind === 'lost'), 1000, 'the connection to be dropped');
+    const lost = events.find((e) => e.kind === 'lost');
+    expect(lost?.reason).toMatch(/wait to be sent \(the peer is not reading\)/);
+    // Dropped at the request deadline, before the silence timeout would have declared the peer dead.
+    expect(Date.now() - started).toBeLessThan(TIMEOUTS.peerDeadAfterNs / MS_NS);
+    frozen.child.kill('SIGKILL');
+    await exited(frozen.child);
+    await c.close();
+  });
+
   it('close() leaves nothing that keeps a process alive', async () => {
     const started = Date.now();
     const checker = await startNode(['--mode', 'close-check', '--peer', String(donorA.port), '--secret', secretText]);
