@@ -105,6 +105,13 @@ async function startNode(options: StartOptions, io: CliIo): Promise<void> {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    // A bug must not vanish from the log: record it, then exit (the default would only print to stderr).
+    const crash = (error: unknown): void => {
+      daemon.logger.fatal({ event: 'crash', err: error }, `crashed: ${(error as Error)?.message ?? String(error)}`);
+      process.exit(EXIT_FAILURE);
+    };
+    process.once('uncaughtException', crash);
+    process.once('unhandledRejection', crash);
   });
   const result = await daemon.stop(stopReason);
   io.onDaemonStopped?.(result);
