@@ -186,6 +186,33 @@ describe('the model', () => {
   });
 });
 
+describe('the rack', () => {
+  it('runs two compute nodes with two regions each over shared memory nodes, each with its own budget and policies', () => {
+    const region = (name: string, policySet: string, localRatio: number, kind: string) => ({
+      name, policySet, localRatio, slabSizeBytes: 1 << 20,
+      workload: { kind, pageCount: 512, threadCount: 2, accessesPerThread: 1500, writeNumerator: 1, writeDenominator: 3, thinkNs: 300 },
+    });
+    const result = runScenario({
+      name: 'rack',
+      network: 'edr100',
+      memoryNodes: [{ name: 'mem-a', capacityBytes: 1 << 30 }, { name: 'mem-b', capacityBytes: 1 << 30 }],
+      computeNodes: [
+        { name: 'cn-1', regions: [region('a', 'rackmem2021', 0.25, 'uniform'), region('b', 'improved', 0.5, 'zipfian')] },
+        { name: 'cn-2', regions: [region('c', 'improved', 0.75, 'hotspot'), region('d', 'rackmem2021', 1, 'uniform')] },
+      ],
+    }, { seed: 11 });
+    expect(result.regions.map((r) => [r.name, r.computeNode, r.localPages, r.accesses])).toEqual([
+      ['a', 'cn-1', 128, 3000], ['b', 'cn-1', 256, 3000], ['c', 'cn-2', 384, 3000], ['d', 'cn-2', 512, 3000],
+    ]);
+    expect(result.regions[3].vm.io_read).toBe(0);
+    expect(result.regions[0].faults).toBeGreaterThan(result.regions[2].faults);
+    const link = (host: string) => result.network.links.find((l) => l.host === host) as { egressBytes: number; ingressBytes: number };
+    expect(link('cn-1').egressBytes + link('cn-2').egressBytes).toBe(link('mem-a').ingressBytes + link('mem-b').ingressBytes);
+    expect(link('mem-a').egressBytes).toBeGreaterThan(0);
+    expect(link('mem-b').egressBytes).toBeGreaterThan(0);
+  });
+});
+
 describe('scenarios', () => {
   it('validation names the bad field', () => {
     expect(() => validateScenario({ regions: [{ workload: { kind: 'uniform', pageCount: 8 }, localRatio: 0 }] })).toThrowError('regions[0].localRatio: must be in (0, 1]');
