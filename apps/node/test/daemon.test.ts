@@ -5,7 +5,9 @@ import { loadNodeConfig } from '../src/config/load.js';
 import type { NodeConfig } from '../src/config/types.js';
 import { Daemon } from '../src/daemon/daemon.js';
 import { InMemoryRegionService } from '../src/daemon/in-memory.js';
-import type { DaemonContext } from '../src/daemon/ports.js';
+import { PeerError, type DaemonContext } from '../src/daemon/ports.js';
+import { FabricPeerService } from '../src/daemon/fabric-peers.js';
+import type { Fabric, PeerInfo } from '@rackmem/krdma';
 import { createLogger } from '../src/logging/logger.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -148,5 +150,30 @@ describe('Daemon', () => {
     // The fabric port is free again.
     const again = await start('node-a', { listen: `127.0.0.1:${port}` });
     expect(again.daemon.fabricAddress.port).toBe(port);
+  });
+});
+
+describe('FabricPeerService', () => {
+  type Done = Parameters<Fabric['connect']>[1];
+  function fakeFabric(onConnect: (done: Done) => void, peers: PeerInfo[] = []): Fabric {
+    return { connect: (_address: unknown, done: Done) => onConnect(done), peers: () => peers } as unknown as Fabric;
+  }
+  const lost: PeerInfo = { id: null, nodeName: null, address: { host: '10.0.0.9', port: 7472 }, direction: 'outbound', state: 'lost', reason: 'ECONNREFUSED' };
+
+  it('maps completion statuses to typed errors, and times out a connect that never completes', async () => {
+    await expect(new FabricPeerService(fakeFabric((done) => done('rejected', lost, 'bad secret'))).connect('10.0.0.9')).rejects.toMatchObject({ code: 'refused', message: '10.0.0.9:7472 refused the connection: bad secret' });
+    await expect(new FabricPeerService(fakeFabric((done) => done('peer-lost', lost, 'ECONNREFUSED'))).connect('10.0.0.9:7472')).rejects.toMatchObject({ code: 'unreachable' });
+    await expect(new FabricPeerService(fakeFabric(() => {}), { connectTimeoutMs: 50 }).connect('10.0.0.9')).rejects.toMatchObject({ code: 'timeout', message: expect.stringMatching(/within 50 ms/) });
+    await expect(new FabricPeerService(fakeFabric(() => {})).connect('no port:')).rejects.toBeInstanceOf(PeerError);
+  });
+
+  it('lists each peer once, in its best state', () => {
+    const up: PeerInfo = { id: 7, nodeName: 'mem-1', address: { host: '10.0.0.9', port: 7472 }, direction: 'outbound', state: 'up', reason: null };
+    const oldInbound: PeerInfo = { id: 7, nodeName: 'mem-1', address: { host: '10.0.0.9', port: 50000 }, direction: 'inbound', state: 'closed', reason: 'duplicate connection' };
+    const other: PeerInfo = { id: 8, nodeName: 'mem-2', address: { host: '10.0.0.10', port: 7472 }, direction: 'outbound', state: 'connecting', reason: 'redial 2 pending' };
+    expect(new FabricPeerService(fakeFabric(() => {}, [other, lost, oldInbound, up])).list()).toEqual([
+      { id: 7, nodeName: 'mem-1', address: '10.0.0.9:7472', direction: 'outbound', state: 'up', reason: null },
+      { id: 8, nodeName: 'mem-2', address: '10.0.0.10:7472', direction: 'outbound', state: 'connecting', reason: 'redial 2 pending' },
+    ]);
   });
 });
