@@ -96,3 +96,5 @@ export { backoffDelayNs, DEFAULT_BACKOFF, type BackoffPolicy } from './internal/
 export { TcpFabric, processReceiveBudget, type TcpCounters, type TcpFabricOptions } from './adapters/tcp/tcp-fabric.js';
 /** Runtime adapters (ambient scheduling, CSPRNG nonces, monotonic clock). */
 export { cryptoNonceSource, defaultNodeName, immediateScheduler, microtaskScheduler, monotonicClock } from './adapters/runtime.js';
+/** Verbs transport through koffi: device, RC endpoints over a TCP side channel, one-sided READ/WRITE, SEND/RECV RPC, typed errors. */
+export * from './adapters/verbs/index.js';

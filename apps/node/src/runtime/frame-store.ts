@@ -12,6 +12,8 @@ export const Slot = {
   Zero: 2,
   /** A physical page that no longer matters (copied into the region, or written back). */
   Stale: 3,
+  /** The page's data, moved out of a write-protected mapping: it may carry the uffd-wp bit. */
+  DataWriteProtected: 4,
 } as const;
 
 const ZEROS = new Uint8Array(PAGE_SIZE_BYTES);
@@ -55,8 +57,17 @@ export class FrameStore {
    */
   clear(frame: number): void {
     const s = this.slots[frame];
-    if (s === Slot.Data || s === Slot.Stale) madvise(this.address(frame), PAGE_SIZE_BYTES, MADV_DONTNEED);
+    if (s === Slot.Data || s === Slot.Stale || s === Slot.DataWriteProtected) madvise(this.address(frame), PAGE_SIZE_BYTES, MADV_DONTNEED);
     this.slots[frame] = Slot.Empty;
+  }
+
+  /**
+   * Makes the slot safe for the pager thread to overwrite: only a page moved out of a
+   * write-protected mapping needs dropping (writing it would fault to the pager itself); any other
+   * page is simply overwritten, saving a syscall per fetch.
+   */
+  prepareForWrite(frame: number): void {
+    if (this.slots[frame] === Slot.DataWriteProtected) this.clear(frame);
   }
 
   /** The slot's bytes, to fill from storage or write back to it. Zero slots read as zeros. */

@@ -76,6 +76,7 @@ export class UffdRuntime implements FaultHandler {
         return CommandResult.Unsupported;
     }
     this.pump();
+    this.publish();
     void firstPage;
     void count;
     return CommandResult.Ok;
@@ -85,6 +86,7 @@ export class UffdRuntime implements FaultHandler {
   tick(): void {
     this.engine.tick(Math.round(this.clock() * 1e6));
     this.pump();
+    this.publish();
   }
 
   close(): void {
@@ -100,7 +102,7 @@ export class UffdRuntime implements FaultHandler {
     this.pump();
   }
 
-  /** Carries out every queued command, then publishes stats. Re-entrant calls fold into the outer loop. */
+  /** Carries out every queued command. Re-entrant calls fold into the outer loop. */
   pump(): void {
     if (this.draining) return;
     this.draining = true;
@@ -109,6 +111,10 @@ export class UffdRuntime implements FaultHandler {
     } finally {
       this.draining = false;
     }
+  }
+
+  /** Copies counters and gauges to main's shared view (on ticks and commands, not per fault). */
+  publish(): void {
     this.stats.publish(this.engine.counters.counts, this.engine.gauges());
   }
 
@@ -154,7 +160,7 @@ export class UffdRuntime implements FaultHandler {
   }
 
   private fetch(page: number, frame: number): void {
-    this.frames.clear(frame);
+    this.frames.prepareForWrite(frame);
     const into = this.frames.bytes(frame);
     this.frames.set(frame, Slot.Data);
     this.store.readPage(page, into, (status) => {
@@ -173,7 +179,8 @@ export class UffdRuntime implements FaultHandler {
     } else if (writeProtect) {
       // COPY can install write-protected; the slot keeps a stale copy until it is reused.
       this.mapper.copyIn(page, this.frames.address(frame), 1, true, true);
-      this.frames.set(frame, Slot.Stale);
+      // The slot's page is stale now; one moved from a write-protected mapping stays marked so.
+      if (slot !== Slot.DataWriteProtected) this.frames.set(frame, Slot.Stale);
       this.counters.add(PAGER_COUNTER.storeFills);
     } else {
       // Zero-copy: the slot's physical page moves into the region.
@@ -187,8 +194,11 @@ export class UffdRuntime implements FaultHandler {
   private unmap(page: number, frame: number): void {
     this.frames.clear(frame);
     // Atomic: a write after the move faults and finds the page evicting (the engine rescues it).
+    // A clean page under dirty tracking was mapped write-protected: its moved page keeps uffd-wp.
+    const protectedPage = this.engine.config.dirtyTracking && !this.engine.isDirty(page);
     const moved = this.mapper.moveOut(page, this.frames.address(frame), 1);
-    this.frames.set(frame, moved > 0 ? Slot.Data : Slot.Zero); // a hole (madvised away) reads as zeros
+    // A hole (the application madvised the page away) reads as zeros.
+    this.frames.set(frame, moved === 0 ? Slot.Zero : protectedPage ? Slot.DataWriteProtected : Slot.Data);
     this.counters.add(PAGER_COUNTER.evictedPages);
   }
 
