@@ -55,8 +55,10 @@ export interface SimResult {
   faults: { atNs: number; kind: string; target: string }[];
   checks: { shadowMemory: 'ok'; strictReplication: boolean[]; invariants: 'ok'; budgets: 'ok' };
   timeSeries: { intervalNs: number; columns: readonly string[]; rows: number[][] };
-  /** The scenario that ran (after swarm draws), for replay. */
+  /** The scenario as given (validated): `runScenario(result.scenario, { seed: result.identity.seed })` replays the run. */
   scenario: Scenario;
+  /** Swarm runs only: the configuration and faults the seed drew. */
+  drawnScenario?: Scenario;
   digest: string;
   unseed: number;
 }
@@ -143,7 +145,8 @@ export function buildResult(run: ScenarioRun): SimResult {
     faults: run.faultLog.map((f) => ({ atNs: f.atNs, kind: f.kind, target: f.target })),
     checks: { shadowMemory: 'ok', strictReplication: [...run.strictReplication], invariants: 'ok', budgets: 'ok' },
     timeSeries: { intervalNs: run.timeSeries.intervalNs, columns: TIME_SERIES_COLUMNS, rows: run.timeSeries.rows.map((r) => [...r]) },
-    scenario: run.effective,
+    scenario: run.scenario,
+    ...(run.scenario.swarm ? { drawnScenario: run.effective } : {}),
     digest,
     unseed: run.sim.unseed(),
   };

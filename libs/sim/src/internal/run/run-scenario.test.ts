@@ -27,6 +27,14 @@ describe('runScenario: determinism', () => {
     expect(a.regions[0].faults).toBeGreaterThan(1000);
   });
 
+  it('a result replays from its own scenario and seed (swarm included)', () => {
+    for (const scenario of [smallUniform(), smallBuiltins()['swarm']]) {
+      const first = runScenario(scenario, { seed: 12 });
+      const replay = runScenario(JSON.parse(JSON.stringify(first.scenario)), { seed: first.identity.seed });
+      expect(JSON.stringify(replay)).toBe(JSON.stringify(first));
+    }
+  });
+
   it('a different seed changes the digest of a random workload', () => {
     const a = runScenario(smallUniform(), { seed: 7 });
     const b = runScenario(smallUniform(), { seed: 8 });
@@ -136,7 +144,8 @@ describe('fault injection', () => {
     for (const seed of [1, 2, 3]) {
       const result = runScenario(smallBuiltins()['swarm'], { seed });
       expect(result.identity.swarm).toBe(true);
-      expect(result.scenario.swarm).toBe(false);
+      expect(result.scenario.swarm).toBe(true);
+      expect(result.drawnScenario?.swarm).toBe(false);
       expect(result.regions[0].threads).toBeGreaterThan(0);
     }
   });
