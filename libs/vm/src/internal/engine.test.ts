@@ -342,6 +342,14 @@ describe('improvements', () => {
     d.engine.checkInvariants();
   });
 
+  it('watermark reclaim stays idle when the whole region fits in the budget', () => {
+    const d = driver({ pageCount: 500, localPages: 1000, reclaim: 'watermark' });
+    for (let p = 0; p < 500; p++) d.fault(p, true);
+    d.settle();
+    expect(d.engine.counters.get('watermark_reclaim')).toBe(0);
+    expect(d.engine.counters.get('io_write')).toBe(0);
+  });
+
   it('watermark reclaim keeps clean victims ready, so faults never wait for a write-back', () => {
     const d = driver({ pageCount: 2000, localPages: 1000, reclaim: 'watermark', watermarkLowPermille: 10, watermarkHighPermille: 30 });
     for (let p = 0; p < 1000; p++) {

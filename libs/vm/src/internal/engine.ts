@@ -726,7 +726,10 @@ export class PagingEngine {
     } else if (this.reclaimMode === 2) {
       const free = this.budget > this.residentFrames ? this.budget - this.residentFrames : 0;
       const reclaimable = free + this.inactive.size + this.pendingToInactive;
-      if (reclaimable < this.watermarkLow) {
+      // Only under pressure: when every page that is not resident fits in the free budget, no
+      // fault can ever need a victim, and reclaiming would write back for nothing.
+      const outside = this.pageCount - this.residentFrames - this.evictingFrames;
+      if (reclaimable < this.watermarkLow && outside > free) {
         // Keep at least one active page so the working set is not emptied.
         for (let i = reclaimable; i < this.watermarkHigh && this.active.size > 1 && this.evictOldestActive(true); i++) {
           this.counts[C.watermark_reclaim]++;
