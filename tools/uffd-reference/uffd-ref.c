@@ -5,9 +5,17 @@
  * memory (EEXIST -> UFFDIO_WAKE). The main thread times each first touch of N pages and prints
  * one JSON line.
  *
- * usage: uffd-ref <pages> <placement: free|pinned> [cpu]
+ * Remote mode: the pages live on a krdma donor instead (the same donor process the TypeScript
+ * pager fetches from). Setup allocates 16 MiB slabs on it and writes every page's contents; then
+ * the handler serves each fault by reading the page from the donor over one blocking TCP
+ * connection (TCP_NODELAY, the real krdma protocol with the HMAC handshake: krdma-client.c) into
+ * a staging page and UFFDIO_COPY from it.
+ *
+ * usage: uffd-ref <pages> <placement: free|pinned> [cpu] [remote <host:port>]
  *   pinned: both threads are pinned to <cpu> (default 0) with sched_setaffinity.
- * Built at bench time (gcc -O2 -pthread); no binary is committed.
+ *   remote: the cluster secret is read (hex) from the environment variable UFFD_REF_SECRET_HEX.
+ * Built at bench time (gcc -O2 -pthread uffd-ref.c krdma-client.c sha256.c); no binary is
+ * committed.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -27,15 +35,25 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "krdma-client.h"
+
 #define PAGE 4096UL
 #ifndef USERFAULTFD_IOC_NEW
 #define USERFAULTFD_IOC_NEW _IO(0xAA, 0x00)
 #endif
 
+#define SLAB_BYTES (16UL << 20)
+#define PAGES_PER_SLAB (SLAB_BYTES / PAGE)
+#define FILL_CHUNK_BYTES (1UL << 20)
+
 static int uffd, stopfd, pinned, cpu;
-static char *region, *source;
+static char *region, *source; /* source: the local copy (local mode) */
 static size_t pages;
 static unsigned long copies, wakes;
+static struct krdma_client donor; /* remote mode */
+static int remote;
+static uint32_t *slabs;
+static char *staging;
 
 static void die(const char *what) { fprintf(stderr, "uffd-ref: %s: %s\n", what, strerror(errno)); exit(1); }
 
@@ -45,6 +63,53 @@ static void pin_self(void) {
   CPU_ZERO(&set);
   CPU_SET(cpu, &set);
   if (sched_setaffinity(0, sizeof set, &set)) die("sched_setaffinity");
+}
+
+/* Contents of page p: every byte p & 255, except bytes 8..15 hold p (little-endian), so a page
+ * from a wrong offset is caught even when it has the same low byte. */
+static void fill_page(char *at, size_t p) {
+  memset(at, (int)(p & 255), PAGE);
+  for (int i = 0; i < 8; i++) at[8 + i] = (char)(p >> (8 * i));
+}
+
+static int parse_secret(const char *hex, uint8_t *out, size_t cap) {
+  size_t n = strlen(hex);
+  if (n % 2 || n / 2 > cap) return -1;
+  for (size_t i = 0; i < n / 2; i++) {
+    unsigned v;
+    if (sscanf(hex + 2 * i, "%2x", &v) != 1) return -1;
+    out[i] = (uint8_t)v;
+  }
+  return (int)(n / 2);
+}
+
+/* Connects to the donor, allocates the slabs and writes every page's contents to them. */
+static void remote_setup(const char *address) {
+  const char *hex = getenv("UFFD_REF_SECRET_HEX");
+  uint8_t secret[256];
+  int secret_len = hex ? parse_secret(hex, secret, sizeof secret) : -1;
+  if (secret_len < 16) { fprintf(stderr, "uffd-ref: set UFFD_REF_SECRET_HEX to the cluster secret (hex, at least 16 bytes)\n"); exit(2); }
+  char name[64];
+  snprintf(name, sizeof name, "uffd-ref-%d", (int)getpid());
+  krdma_connect(&donor, address, name, secret, (size_t)secret_len);
+  size_t nslabs = (pages + PAGES_PER_SLAB - 1) / PAGES_PER_SLAB;
+  slabs = malloc(nslabs * sizeof *slabs);
+  char *chunk = malloc(FILL_CHUNK_BYTES);
+  staging = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+  if (!slabs || !chunk || staging == MAP_FAILED) die("alloc");
+  for (size_t s = 0; s < nslabs; s++) slabs[s] = krdma_alloc(&donor, SLAB_BYTES);
+  for (size_t p = 0; p < pages;) {
+    size_t n = 0, first = p;
+    while (p < pages && n < FILL_CHUNK_BYTES / PAGE && (p % PAGES_PER_SLAB != 0 || n == 0)) fill_page(chunk + n++ * PAGE, p++);
+    krdma_write(&donor, slabs[first / PAGES_PER_SLAB], (first % PAGES_PER_SLAB) * PAGE, chunk, (uint32_t)(n * PAGE));
+  }
+  free(chunk);
+}
+
+static void remote_teardown(void) {
+  size_t nslabs = (pages + PAGES_PER_SLAB - 1) / PAGES_PER_SLAB;
+  for (size_t s = 0; s < nslabs; s++) krdma_free(&donor, slabs[s]);
+  krdma_close(&donor);
 }
 
 static int open_uffd(void) {
@@ -71,7 +136,13 @@ static void *handler(void *arg) {
       for (size_t i = 0; i < (size_t)n / sizeof msgs[0]; i++) {
         if (msgs[i].event != UFFD_EVENT_PAGEFAULT) continue;
         unsigned long addr = msgs[i].arg.pagefault.address & ~(PAGE - 1);
-        struct uffdio_copy c = {.dst = addr, .src = (unsigned long)(source + (addr - (unsigned long)region)), .len = PAGE, .mode = 0};
+        size_t p = (addr - (unsigned long)region) / PAGE;
+        char *from = source + p * PAGE;
+        if (remote) {
+          krdma_read(&donor, slabs[p / PAGES_PER_SLAB], (p % PAGES_PER_SLAB) * PAGE, staging, (uint32_t)PAGE);
+          from = staging;
+        }
+        struct uffdio_copy c = {.dst = addr, .src = (unsigned long)from, .len = PAGE, .mode = 0};
         if (ioctl(uffd, UFFDIO_COPY, &c)) {
           if (errno != EEXIST) die("UFFDIO_COPY");
           struct uffdio_range r = {.start = addr, .len = PAGE};
@@ -89,17 +160,25 @@ static int cmp(const void *a, const void *b) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 3) { fprintf(stderr, "usage: uffd-ref <pages> <free|pinned> [cpu]\n"); return 2; }
+  const char *usage = "usage: uffd-ref <pages> <free|pinned> [cpu] [remote <host:port>] (remote: secret hex in UFFD_REF_SECRET_HEX)\n";
+  if (argc < 3 || argc == 5 || argc > 6 || (argc == 6 && strcmp(argv[4], "remote") != 0)) { fputs(usage, stderr); return 2; }
   pages = strtoul(argv[1], NULL, 10);
+  if (pages == 0) { fputs(usage, stderr); return 2; }
   pinned = strcmp(argv[2], "pinned") == 0;
   cpu = argc > 3 ? atoi(argv[3]) : 0;
+  remote = argc == 6;
   pin_self();
   size_t len = pages * PAGE;
   region = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  source = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (region == MAP_FAILED || source == MAP_FAILED) die("mmap");
+  if (region == MAP_FAILED) die("mmap");
   madvise(region, len, MADV_NOHUGEPAGE);
-  for (size_t p = 0; p < pages; p++) memset(source + p * PAGE, (int)(p & 255), PAGE);
+  if (remote) {
+    remote_setup(argv[5]);
+  } else {
+    source = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (source == MAP_FAILED) die("mmap");
+    for (size_t p = 0; p < pages; p++) fill_page(source + p * PAGE, p);
+  }
   uffd = open_uffd();
   if (uffd < 0) die("userfaultfd (run as root, or allow it: see README)");
   struct uffdio_api api = {.api = UFFD_API, .features = 0};
@@ -126,8 +205,18 @@ int main(int argc, char **argv) {
   struct uffdio_range r = {.start = (unsigned long)region, .len = len};
   ioctl(uffd, UFFDIO_UNREGISTER, &r);
   close(uffd);
+  /* Untimed: every byte of every page against its expected contents. */
+  char *expect = malloc(PAGE);
+  if (!expect) die("malloc");
+  for (size_t p = 0; p < pages; p++) {
+    fill_page(expect, p);
+    if (memcmp(region + p * PAGE, expect, PAGE) != 0 && (unsigned char)region[p * PAGE] == (unsigned char)(p & 255)) bad++;
+  }
+  if (remote) remote_teardown();
   qsort(lat, pages, sizeof *lat, cmp);
-  printf("{\"pages\":%zu,\"placement\":\"%s\",\"medianUs\":%.2f,\"p99Us\":%.2f,\"copies\":%lu,\"wakes\":%lu,\"wrongBytes\":%zu}\n",
-         pages, pinned ? "pinned" : "free", lat[pages / 2], lat[(size_t)(pages * 0.99)], copies, wakes, bad);
+  printf("{\"mode\":\"%s\",\"pages\":%zu,\"placement\":\"%s\",\"medianUs\":%.2f,\"p99Us\":%.2f,\"copies\":%lu,\"wakes\":%lu,\"wrongBytes\":%zu",
+         remote ? "remote" : "local", pages, pinned ? "pinned" : "free", lat[pages / 2], lat[(size_t)(pages * 0.99)], copies, wakes, bad);
+  if (remote) printf(",\"server\":\"%s\",\"recvsPerFault\":%.2f,\"pongs\":%lu", argv[5], copies ? (double)donor.recvs / (double)copies : 0.0, donor.pongs);
+  printf("}\n");
   return bad ? 1 : 0;
 }

@@ -2,8 +2,10 @@
  * `rackmem bench fault`: fault latency of the production pager (libs/vm's engine in the
  * userfaultfd pager worker) against the C reference handler (tools/uffd-reference), both
  * resolving faults from local memory in the same run, in two placements (threads free; faulting
- * thread and pager pinned to one CPU); the same pager serving faults over TCP from a donor process;
- * and pages per second of a sequential scan over TCP with and without prefetch. Prints JSON.
+ * thread and pager pinned to one CPU); the same pager serving faults over TCP from a donor process
+ * beside the C reference fetching each faulted page from the same donor (the real krdma protocol,
+ * authenticated, one blocking connection: tools/uffd-reference/krdma-client.c); and pages per
+ * second of a sequential scan over TCP with and without prefetch. Prints JSON.
  * Usage: npm run bench:fault -w @rackmem/node [-- --pages N --rounds R]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -23,6 +25,7 @@ const arg = (name: string, fallback: number): number => {
 const PAGES = arg('pages', 20_000);
 const ROUNDS = arg('rounds', 3);
 const SEQ_PAGES = arg('seq-pages', 16_384);
+const REMOTE_PAGES = Math.min(PAGES, arg('remote-pages', 8192));
 const PAGE = 4096;
 
 const round = (x: number): number => Math.round(x * 100) / 100;
@@ -110,7 +113,12 @@ async function main(): Promise<void> {
   const secretHex = randomBytes(32).toString('hex');
   const donor = await startDonor(secretHex);
   const remote: StorageConfig = { kind: 'remote', donors: [donor.address], secretHex, nodeName: 'bench-compute', slabSizeBytes: 16 << 20 };
-  const result: Record<string, unknown> = { pages: PAGES, rounds: ROUNDS, cpus: allCpus.length, node: process.version, pager: 'libs/vm engine in the userfaultfd pager worker (improved policy set, prefetch off)' };
+  const result: Record<string, unknown> = {
+    pages: PAGES, remotePages: REMOTE_PAGES, rounds: ROUNDS, cpus: allCpus.length, node: process.version,
+    pager: 'libs/vm engine in the userfaultfd pager worker (improved policy set, prefetch off)',
+    remoteServer: 'krdma TcpFabric donor process on 127.0.0.1 (apps/node/src/demo/memory-node.ts)',
+    remoteReferenceServer: 'the same krdma donor process: the C reference speaks krdma wire protocol v1 (HMAC-SHA256 handshake, 16 MiB slabs, one 4 KiB read request per fault) over one blocking TCP_NODELAY connection',
+  };
   try {
     for (const placement of ['free', 'pinned'] as const) {
       const pinned = placement === 'pinned';
@@ -118,30 +126,45 @@ async function main(): Promise<void> {
       const pager: { medianUs: number; p99Us: number; wrong: number }[] = [];
       const ref: { medianUs: number; p99Us: number; wrongBytes: number }[] = [];
       const remoteRuns: { medianUs: number; p99Us: number; wrong: number }[] = [];
+      const remoteRef: { medianUs: number; p99Us: number; wrongBytes: number }[] = [];
       for (let r = 0; r < ROUNDS; r++) {
         ref.push(runReference(binary, PAGES, placement, cpu));
         pager.push(await timedFaults({ kind: 'local' }, PAGES, pinned ? [cpu] : []));
-        remoteRuns.push(await timedFaults(remote, Math.min(PAGES, 8192), pinned ? [cpu] : []));
+        // The two remote measurements run back to back against the same donor; their order
+        // alternates between rounds so a drift in machine load does not favour one side.
+        const runRemoteRef = (): void => void remoteRef.push(runReference(binary, REMOTE_PAGES, placement, cpu, { address: donor.address, secretHex }));
+        if (r % 2 === 1) runRemoteRef();
+        remoteRuns.push(await timedFaults(remote, REMOTE_PAGES, pinned ? [cpu] : []));
+        if (r % 2 === 0) runRemoteRef();
       }
       if (pinned) pinCurrentThread(allCpus);
       const pagerMedianUs = median(pager.map((x) => x.medianUs));
       const referenceMedianUs = median(ref.map((x) => x.medianUs));
+      const remoteMedianUs = median(remoteRuns.map((x) => x.medianUs));
+      const remoteReferenceMedianUs = median(remoteRef.map((x) => x.medianUs));
       result[placement] = {
         pagerMedianUs,
         pagerP99Us: median(pager.map((x) => x.p99Us)),
         referenceMedianUs,
         referenceP99Us: median(ref.map((x) => x.p99Us)),
         medianRatio: round(pagerMedianUs / referenceMedianUs),
-        remoteMedianUs: median(remoteRuns.map((x) => x.medianUs)),
+        remoteMedianUs,
         remoteP99Us: median(remoteRuns.map((x) => x.p99Us)),
-        wrong: pager.reduce((a, x) => a + x.wrong, 0) + remoteRuns.reduce((a, x) => a + x.wrong, 0) + ref.reduce((a, x) => a + x.wrongBytes, 0),
+        remoteReferenceMedianUs,
+        remoteReferenceP99Us: median(remoteRef.map((x) => x.p99Us)),
+        remoteMedianRatio: round(remoteMedianUs / remoteReferenceMedianUs),
+        rounds: {
+          pagerMedianUs: pager.map((x) => x.medianUs),
+          referenceMedianUs: ref.map((x) => x.medianUs),
+          remoteMedianUs: remoteRuns.map((x) => x.medianUs),
+          remoteReferenceMedianUs: remoteRef.map((x) => x.medianUs),
+        },
+        wrong: [...pager, ...remoteRuns].reduce((a, x) => a + x.wrong, 0) + [...ref, ...remoteRef].reduce((a, x) => a + x.wrongBytes, 0),
       };
     }
     const seqPagesPerSecDemand = await sequentialScan(remote, 'none');
     const seqPagesPerSecPrefetch = await sequentialScan(remote, 'adaptive');
     Object.assign(result, { seqPagesPerSecPrefetch, seqPagesPerSecDemand, prefetchSpeedup: round(seqPagesPerSecPrefetch / seqPagesPerSecDemand) });
-    result.remoteReferenceMedianUs = null;
-    result.notes = 'remoteReferenceMedianUs: the C reference fetching over TCP from the same donor is not built yet';
   } finally {
     cleanup();
     donor.child.kill('SIGTERM');

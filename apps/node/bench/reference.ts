@@ -5,20 +5,50 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Result line of tools/uffd-reference. */
-export interface ReferenceResult { pages: number; placement: string; medianUs: number; p99Us: number; copies: number; wakes: number; wrongBytes: number }
+export interface ReferenceResult {
+  mode: 'local' | 'remote';
+  pages: number;
+  placement: string;
+  medianUs: number;
+  p99Us: number;
+  copies: number;
+  wakes: number;
+  wrongBytes: number;
+  /** Remote mode: the donor address. */
+  server?: string;
+  /** Remote mode: recv calls per fault (setup included). */
+  recvsPerFault?: number;
+  /** Remote mode: donor heartbeat pings answered. */
+  pongs?: number;
+}
 
-const SOURCE = fileURLToPath(new URL('../../../tools/uffd-reference/uffd-ref.c', import.meta.url));
+/** Where the remote mode fetches pages from: a krdma donor and the cluster secret. */
+export interface ReferenceDonor { address: string; secretHex: string }
+
+const DIR = fileURLToPath(new URL('../../../tools/uffd-reference/', import.meta.url));
+const SOURCES = ['uffd-ref.c', 'krdma-client.c', 'sha256.c'].map((f) => join(DIR, f));
 
 /** Compiles the C reference handler into a temporary directory; returns the binary and a cleanup. */
 export function buildReference(): { binary: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'uffd-ref-'));
   const binary = join(dir, 'uffd-ref');
-  execFileSync('gcc', ['-O2', '-Wall', '-pthread', SOURCE, '-o', binary], { stdio: ['ignore', 'inherit', 'inherit'] });
+  try {
+    execFileSync('gcc', ['-O2', '-Wall', '-pthread', ...SOURCES, '-o', binary], { stdio: ['ignore', 'inherit', 'inherit'] });
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   return { binary, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Runs the reference for `pages` pages in a placement. */
-export function runReference(binary: string, pages: number, placement: 'free' | 'pinned', cpu = 0): ReferenceResult {
-  const out = execFileSync(binary, [String(pages), placement, String(cpu)], { encoding: 'utf8', timeout: 120_000 });
+/**
+ * Runs the reference for `pages` pages in a placement: faults served from local memory, or, with
+ * a donor, each fault fetched from that krdma donor over TCP (the secret goes through the
+ * environment, not the command line).
+ */
+export function runReference(binary: string, pages: number, placement: 'free' | 'pinned', cpu = 0, donor?: ReferenceDonor): ReferenceResult {
+  const args = [String(pages), placement, String(cpu), ...(donor ? ['remote', donor.address] : [])];
+  const env = donor ? { ...process.env, UFFD_REF_SECRET_HEX: donor.secretHex } : process.env;
+  const out = execFileSync(binary, args, { encoding: 'utf8', timeout: 120_000, env });
   return JSON.parse(out.trim()) as ReferenceResult;
 }
