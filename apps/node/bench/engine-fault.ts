@@ -23,7 +23,7 @@ const arg = (name: string, fallback: number): number => {
   return i >= 0 ? Number(args[i + 1]) : fallback;
 };
 const PAGES = arg('pages', 20_000);
-const ROUNDS = arg('rounds', 3);
+const ROUNDS = arg('rounds', 5);
 const SEQ_PAGES = arg('seq-pages', 16_384);
 const REMOTE_PAGES = Math.min(PAGES, arg('remote-pages', 8192));
 const PAGE = 4096;
