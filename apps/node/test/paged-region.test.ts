@@ -1,8 +1,14 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { afterEach, expect, it } from 'vitest';
 import { PagedRegion, RegionError } from '../src/region/paged-region.js';
 import { describeWithUffd } from './uffd-available.js';
 
 const PAGE = 4096;
+const koffiPath = createRequire(import.meta.url).resolve('koffi');
 
 describeWithUffd('a paged region: the libs/vm engine driving a userfaultfd pager', () => {
   const open: PagedRegion[] = [];
@@ -35,6 +41,49 @@ describeWithUffd('a paged region: the libs/vm engine driving a userfaultfd pager
       expect(counters.poisoned).toBe(0);
     });
   }
+
+  it('serves faults from several threads at once and kernel-mode accesses, with a budget of 1/16', async () => {
+    const pages = 2048;
+    const region = await PagedRegion.open({ name: 'threads', sizeBytes: pages * PAGE, localBytes: (pages / 16) * PAGE, policySet: 'improved' });
+    open.push(region);
+    const u8 = new Uint8Array(region.arrayBuffers()[0]);
+    for (let p = 0; p < pages; p++) u8[p * PAGE + 17] = (p * 31) & 255;
+    // Four threads read all pages in different orders (collisions on the same pages) while main
+    // copies the region out through the kernel (fs.writeFileSync faults inside a syscall).
+    const code = `
+      const { parentPort, workerData: d } = require('node:worker_threads');
+      const koffi = require(d.koffiPath);
+      const u8 = new Uint8Array(koffi.view(d.address, d.sizeBytes));
+      let bad = 0;
+      for (let i = 0; i < d.pages; i++) {
+        const p = (i * 7 + d.id * 61) % d.pages;
+        if (u8[p * 4096 + 17] !== ((p * 31) & 255)) bad++;
+        if (d.id === 0 && (i & 7) === 0) u8[p * 4096 + 18] = 1; // some writes too
+      }
+      parentPort.postMessage(bad);`;
+    const address = region.memory.address;
+    const workers = [0, 1, 2, 3].map((id) => new Worker(code, { eval: true, workerData: { koffiPath, address, sizeBytes: pages * PAGE, pages, id } }));
+    const results = workers.map((w) => new Promise<number>((resolve, reject) => {
+      w.once('message', resolve);
+      w.once('error', reject);
+    }));
+    const dir = mkdtempSync(join(tmpdir(), 'rackmem-kernel-'));
+    const file = join(dir, 'region.bin');
+    writeFileSync(file, u8);
+    expect(await Promise.all(results)).toEqual([0, 0, 0, 0]);
+    await Promise.all(workers.map((w) => w.terminate()));
+    const bytes = readFileSync(file);
+    rmSync(dir, { recursive: true });
+    expect(bytes.length).toBe(pages * PAGE);
+    let bad = 0;
+    for (let p = 0; p < pages; p++) if (bytes[p * PAGE + 17] !== ((p * 31) & 255)) bad++;
+    expect(bad).toBe(0);
+    for (let p = 0; p < pages; p++) if (u8[p * PAGE + 17] !== ((p * 31) & 255)) bad++;
+    expect(bad).toBe(0);
+    await region.sync();
+    expect(region.stats().counters.poisoned).toBe(0);
+    expect(region.stats().gauges.page_count).toBeLessThanOrEqual(pages / 16);
+  });
 
   it('changes the budget at run time and keeps every byte', async () => {
     const pages = 2048;
