@@ -22,3 +22,4 @@ export {
 export {
   InMemoryPager, PoisonedPageError, type AccessCallback, type PageStore,
 } from './internal/in-memory-pager.js';
+export { writeBackBatch } from './internal/write-back-batch.js';

@@ -1,4 +1,4 @@
-import { Command, COMMAND_NAMES, type PageStore, type PagingEngine } from '@rackmem/vm';
+import { Command, COMMAND_NAMES, type PageStore, type PagingEngine, writeBackBatch } from '@rackmem/vm';
 import { diagnose } from '../pager/fault-loop.js';
 
 /** Set RACKMEM_PAGER_TRACE=1 to log every command the pager carries out (stderr; slow). */
@@ -203,20 +203,7 @@ export class UffdRuntime implements FaultHandler {
   }
 
   private writeBatch(batchId: number): void {
-    const count = this.engine.copyBatchPages(batchId, this.batchScratch);
-    let remaining = count;
-    let allOk = true;
-    const finish = (status: string): void => {
-      if (status !== 'ok') allOk = false;
-      if (--remaining === 0) {
-        this.engine.writebackDone(batchId, allOk);
-        this.pump();
-      }
-    };
-    for (let i = 0; i < count; i++) {
-      const page = this.batchScratch[i];
-      this.store.writePage(page, this.frames.bytes(this.engine.frameOf(page)), finish);
-    }
+    writeBackBatch(this.engine, batchId, this.batchScratch, (page, frame, done) => this.store.writePage(page, this.frames.bytes(frame), done), () => this.pump());
   }
 
   private poison(page: number): void {

@@ -1,6 +1,7 @@
 import { Command } from './commands.js';
 import type { PagingEngine } from './engine.js';
 import { VmError } from './errors.js';
+import { writeBackBatch } from './write-back-batch.js';
 
 /**
  * Where pages live when they are not local: the shape of a dvs region, page-indexed, with
@@ -172,20 +173,7 @@ export class InMemoryPager {
   }
 
   private writeBatch(batchId: number): void {
-    const count = this.engine.copyBatchPages(batchId, this.batchScratch);
-    let remaining = count;
-    let allOk = true;
-    const finish = (status: string): void => {
-      if (status !== 'ok') allOk = false;
-      if (--remaining === 0) {
-        this.engine.writebackDone(batchId, allOk);
-        this.pump();
-      }
-    };
-    for (let i = 0; i < count; i++) {
-      const page = this.batchScratch[i];
-      this.store.writePage(page, this.frame(this.engine.frameOf(page)), finish);
-    }
+    writeBackBatch(this.engine, batchId, this.batchScratch, (page, frame, done) => this.store.writePage(page, this.frame(frame), done), () => this.pump());
   }
 
   /**
