@@ -7,14 +7,35 @@ export const SHARED_GAUGE_NAMES = [
   'writeback_batches_in_flight', 'prefetch_in_flight', 'prefetch_window',
 ] as const satisfies readonly (keyof VmGauges)[];
 
-/** Fault-latency slots after the gauges: count, sum, and a log2 histogram of microseconds. */
-const LATENCY_BUCKETS = 32;
+/**
+ * Fault-latency slots after the gauges: count, sum, max, then a log-linear histogram of
+ * microseconds: 8 linear sub-buckets per power of two from 1 us to 2^24 us (about 12% wide).
+ */
+const SUB_BUCKETS = 8;
+const OCTAVES = 25;
+const LATENCY_BUCKETS = 1 + OCTAVES * SUB_BUCKETS;
+
+/** Histogram slot of a latency in microseconds. */
+function bucketOf(us: number): number {
+  if (us < 1) return 0;
+  const octave = Math.min(OCTAVES - 1, Math.floor(Math.log2(us)));
+  const sub = Math.min(SUB_BUCKETS - 1, Math.floor((us / 2 ** octave - 1) * SUB_BUCKETS));
+  return 1 + octave * SUB_BUCKETS + sub;
+}
+
+/** Upper bound in microseconds of a histogram slot. */
+function upperBoundOf(bucket: number): number {
+  if (bucket === 0) return 1;
+  const octave = Math.floor((bucket - 1) / SUB_BUCKETS);
+  const sub = (bucket - 1) % SUB_BUCKETS;
+  return 2 ** octave * (1 + (sub + 1) / SUB_BUCKETS);
+}
 
 /** A snapshot of a paged region's engine state as main sees it. */
 export interface EngineStats {
   counters: Record<VmCounterName, number>;
   gauges: Record<(typeof SHARED_GAUGE_NAMES)[number], number>;
-  /** Fault service time (first message to map) percentiles in microseconds, from a log2 histogram. */
+  /** Fault service time (first message to map) percentiles in microseconds (upper bounds of ~12% wide buckets). */
   faultLatencyUs: { count: number; mean: number; p50: number; p99: number; p999: number; max: number };
 }
 
@@ -45,8 +66,7 @@ export class SharedEngineStats {
     s[b]++;
     s[b + 1] += us;
     if (us > s[b + 2]) s[b + 2] = us;
-    const bucket = Math.min(LATENCY_BUCKETS - 1, us < 1 ? 0 : Math.floor(Math.log2(us)) + 1);
-    s[b + 3 + bucket]++;
+    s[b + 3 + bucketOf(us)]++;
   }
 
   /** Reads a snapshot (main). */
@@ -64,7 +84,7 @@ export class SharedEngineStats {
       let seen = 0;
       for (let i = 0; i < LATENCY_BUCKETS; i++) {
         seen += s[b + 3 + i];
-        if (seen >= target) return i === 0 ? 1 : 2 ** i; // the bucket's upper bound
+        if (seen >= target) return Math.min(upperBoundOf(i), s[b + 2]); // the bucket's upper bound, at most the max
       }
       return s[b + 2];
     };
