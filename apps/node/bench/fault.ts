@@ -8,7 +8,7 @@ import { currentThreadCpus, pinCurrentThread } from '../src/native/affinity.js';
 import { RegionMemory } from '../src/native/region-memory.js';
 import { probeUserfaultfd } from '../src/native/uffd-probe.js';
 import { Pager } from '../src/pager/pager.js';
-import { buildReference, runReference } from './reference.js';
+import { buildReference, runReference } from '../src/bench/c-reference.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: number) => {

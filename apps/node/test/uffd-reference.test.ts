@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildReference, runReference } from '../bench/reference.js';
+import { buildReference, runReference } from '../src/bench/c-reference.js';
 import { killDonors, newSecretHex, startDonor } from './donors.js';
 import { describeWithUffd } from './uffd-available.js';
 

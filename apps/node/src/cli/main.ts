@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { addApiCommands, CliFailure } from './api-commands.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, processIo, type CliIo } from './io.js';
 import { addStartCommand } from './start-command.js';
+import { addBenchCommands } from './bench-command.js';
 
 const OVERVIEW = `
 rackmem pages memory regions out to idle DRAM on other nodes of the rack (userfaultfd, RDMA or TCP).
@@ -14,6 +15,7 @@ Examples:
   $ rackmem nodes                                        list peers and their state
   $ rackmem stat kv0                                     counters of region kv0
   $ rackmem limit kv0 32MiB                              set its local memory budget
+  $ rackmem bench fault                                  fault latency vs a C handler (JSON)
 
 Exit codes: 0 ok, 1 runtime failure, 2 usage or validation error.
 `;
@@ -30,6 +32,7 @@ export function buildProgram(io: CliIo, run: (action: () => Promise<void>) => Pr
     .addHelpText('after', OVERVIEW);
   addStartCommand(program, io, run);
   addApiCommands(program, io, run);
+  addBenchCommands(program, io, run);
   return program;
 }
 

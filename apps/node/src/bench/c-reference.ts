@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Result line of tools/uffd-reference. */
@@ -25,15 +25,24 @@ export interface ReferenceResult {
 /** Where the remote mode fetches pages from: a krdma donor and the cluster secret. */
 export interface ReferenceDonor { address: string; secretHex: string }
 
-const DIR = fileURLToPath(new URL('../../../tools/uffd-reference/', import.meta.url));
-const SOURCES = ['uffd-ref.c', 'krdma-client.c', 'sha256.c'].map((f) => join(DIR, f));
+/** The C sources live in the repository's tools/uffd-reference; found from here (src or dist). */
+function referenceDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let up = 0; up < 8; up++) {
+    const candidate = join(dir, 'tools', 'uffd-reference');
+    if (existsSync(join(candidate, 'uffd-ref.c'))) return candidate;
+    dir = dirname(dir);
+  }
+  throw new Error('the C reference sources (tools/uffd-reference) were not found: run the benchmark from a rackmem source checkout');
+}
+const SOURCE_FILES = ['uffd-ref.c', 'krdma-client.c', 'sha256.c'];
 
 /** Compiles the C reference handler into a temporary directory; returns the binary and a cleanup. */
 export function buildReference(): { binary: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'uffd-ref-'));
   const binary = join(dir, 'uffd-ref');
   try {
-    execFileSync('gcc', ['-O2', '-Wall', '-pthread', ...SOURCES, '-o', binary], { stdio: ['ignore', 'inherit', 'inherit'] });
+    execFileSync('gcc', ['-O2', '-Wall', '-pthread', ...SOURCE_FILES.map((f) => join(referenceDir(), f)), '-o', binary], { stdio: ['ignore', 'inherit', 'inherit'] });
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     throw err;
