@@ -1,0 +1,30 @@
+// Canonical, pretty JSON for result files: object keys sorted at every level, two-space indent,
+// a final newline. The same value always gives the same bytes.
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (typeof value === 'object' && value !== null) {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value).sort()) {
+      const v = (value as Record<string, unknown>)[key];
+      if (v !== undefined) out[key] = sortKeys(v);
+    }
+    return out;
+  }
+  return value;
+}
+
+/** Canonical pretty JSON (sorted keys, 2-space indent, trailing newline). */
+export function canonicalPrettyJson(value: unknown): string {
+  return `${JSON.stringify(sortKeys(value), null, 2)}\n`;
+}
+
+/** Arrays of numbers on one line keep time series readable: [1, 2, 3] instead of one per line. */
+export function compactNumberArrays(json: string): string {
+  return json.replace(/\[\n\s+(-?[\d.e+-]+(?:,\n\s+-?[\d.e+-]+)*)\n\s+\]/g, (_m, body: string) => `[${body.split(/,\n\s+/).join(', ')}]`);
+}
+
+/** The text of a result file: canonical pretty JSON with number arrays on one line. */
+export function resultFileText(value: unknown): string {
+  return compactNumberArrays(canonicalPrettyJson(value));
+}
