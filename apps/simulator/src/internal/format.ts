@@ -44,5 +44,5 @@ export function formatPercent(fraction: number): string {
 
 /** Quotes a shell argument when it needs it. */
 export function shellQuote(arg: string): string {
-  return /^[\w@%+=:,./[\]-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }

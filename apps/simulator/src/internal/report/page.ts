@@ -24,9 +24,10 @@ tr.failed td { color: #b3261e; }
 dl.identity { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 8px 0; }
 dl.identity dt { color: var(--muted); } dl.identity dd { margin: 0; font-family: ui-monospace, monospace; }
 .plots { display: flex; flex-wrap: wrap; gap: 12px 20px; }
-figure.plot { margin: 0; border: 1px solid var(--line); border-radius: 6px; padding: 6px 8px; background: #fff; }
+figure.plot { margin: 0; border: 1px solid var(--line); border-radius: 6px; padding: 6px 8px; background: #fff; width: 578px; max-width: 100%; }
+.table-wrap { overflow-x: auto; max-width: 100%; }
 figure.plot svg { display: block; max-width: 100%; height: auto; }
-figure.plot figcaption { color: var(--muted); font-size: 12px; max-width: 620px; }
+figure.plot figcaption { color: var(--muted); font-size: 12px; max-width: 560px; }
 svg .title { font-size: 14px; font-weight: 600; fill: var(--fg); }
 svg .tick { font-size: 11px; fill: var(--muted); }
 svg .axis-label { font-size: 12px; fill: var(--fg); }
@@ -37,7 +38,7 @@ svg .pt { stroke: #fff; stroke-width: 1; }
 svg .pt:hover, svg .bar:hover { opacity: .7; }
 svg .empty { fill: var(--muted); font-size: 14px; }
 svg g.series.hidden { display: none; }
-ul.legend { list-style: none; margin: 4px 0 0; padding: 0; display: flex; flex-wrap: wrap; gap: 2px 14px; font-size: 12px; max-width: 620px; }
+ul.legend { list-style: none; margin: 4px 0 0; padding: 0; display: flex; flex-wrap: wrap; gap: 2px 14px; font-size: 12px; max-width: 560px; }
 ul.legend li { cursor: pointer; user-select: none; } ul.legend li.off { opacity: .35; }
 .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 5px; vertical-align: -1px; }
 #readout { position: fixed; pointer-events: none; background: rgba(29,35,48,.92); color: #fff; padding: 4px 8px; border-radius: 4px; font-size: 12px; display: none; z-index: 10; }
@@ -122,7 +123,7 @@ export function htmlTable(header: readonly string[], rows: readonly (readonly (C
       return `<tr${cls === undefined ? '' : ` class="${cls}"`}>${tds}</tr>`;
     })
     .join('\n');
-  return `<table${options.sortable === true ? ' class="sortable"' : ''}><thead><tr>${th}</tr></thead><tbody>\n${body}\n</tbody></table>\n`;
+  return `<div class="table-wrap"><table${options.sortable === true ? ' class="sortable"' : ''}><thead><tr>${th}</tr></thead><tbody>\n${body}\n</tbody></table></div>\n`;
 }
 
 /** A definition list of identity fields. */

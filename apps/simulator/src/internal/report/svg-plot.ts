@@ -48,7 +48,7 @@ export interface BarPlotSpec {
   caption?: string;
 }
 
-const WIDTH = 600;
+const WIDTH = 560;
 const HEIGHT = 340;
 const M = { left: 70, right: 16, top: 30, bottom: 46 };
 const NINES_MAX = 4;
