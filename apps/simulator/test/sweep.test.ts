@@ -67,7 +67,7 @@ describe('rackmem-sim sweep', () => {
     const all = await cli(cwd, 'sweep', '--study', 'rackmem2021', '--list');
     expect(all.code).toBe(0);
     expect(all.lines).toHaveLength(32);
-    expect(all.lines[0]).toMatch(/^0\ttouch policySet=rackmem2021 localRatio=1 network\.preset=fdr56\trackmem-sim run touch --seed 1 --set policySet=rackmem2021 --set localRatio=1 --set network\.preset=fdr56$/);
+    expect(all.lines[0]).toMatch(/^0\ttouch policySet=rackmem2021 localRatio=1\trackmem-sim run touch --seed 1 --set policySet=rackmem2021 --set localRatio=1 --set network\.preset=fdr56$/);
     const names = new Set(all.lines.map((l) => l.split('\t')[1].split(' ')[0]));
     expect([...names]).toEqual(['touch', 'gemm', 'zipf', 'seq']);
     const shard = await cli(cwd, 'sweep', '--study', 'rackmem2021', '--list', '--shard', '3/8');

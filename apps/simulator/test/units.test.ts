@@ -66,3 +66,14 @@ describe('SVG plots', () => {
     expect(linePlot({ id: 'x', title: '<b>&', xLabel: '', yLabel: '', series: [{ name: '"q"', points: [[1, 1]] }] })).not.toMatch(/<b>|"q"/);
   });
 });
+
+describe('bench', () => {
+  it('finds the library benchmark and prints the headline keys first', async () => {
+    const { benchOutput, simBenchFile, BENCH_KEYS } = await import('../src/internal/cli/bench-command.js');
+    const { existsSync } = await import('node:fs');
+    expect(existsSync(simBenchFile())).toBe(true);
+    const out = benchOutput({ detail: {}, traceAccessesPerSecond: 4, bareEventsPerSecond: 1, referenceHeapEventsPerSecond: 3, modelEventsPerSecond: 2 }, true);
+    expect(Object.keys(out).slice(0, 4)).toEqual([...BENCH_KEYS]);
+    expect(Object.keys(out)).toEqual([...BENCH_KEYS, 'quick', 'detail']);
+  });
+});

@@ -240,7 +240,7 @@ export function barPlot(spec: BarPlotSpec): string {
   const rotate = n > 6;
   spec.categories.forEach((c, ci) => {
     const cx = M.left + groupW * (ci + 0.5);
-    const label = rotate ? `<text class="tick" transform="translate(${fx(cx)} ${HEIGHT - M.bottom + 10}) rotate(30)" text-anchor="start">${esc(c.length > 18 ? `${c.slice(0, 17)}…` : c)}</text>` : `<text class="tick" x="${fx(cx)}" y="${HEIGHT - M.bottom + 16}" text-anchor="middle">${esc(c)}</text>`;
+    const label = rotate ? `<text class="tick" transform="translate(${fx(cx)} ${HEIGHT - M.bottom + 10}) rotate(20)" text-anchor="start">${esc(c.length > 16 ? `${c.slice(0, 15)}…` : c)}</text>` : `<text class="tick" x="${fx(cx)}" y="${HEIGHT - M.bottom + 16}" text-anchor="middle">${esc(c)}</text>`;
     body += label;
   });
   spec.series.forEach((s, si) => {

@@ -15,6 +15,13 @@ function pointName(o: PointOutcome, def: SweepDefinition): string {
   return def.bases.length > 1 && label.startsWith(`${o.point.base} `) ? label.slice(o.point.base.length + 1) : label;
 }
 
+/** The values of the varying axes only (`improved 0.25`), for bar labels. */
+function shortName(o: PointOutcome, def: SweepDefinition): string {
+  const parts = def.axes.filter((a) => a.values.length > 1).map((a) => (typeof o.point.values[a.key] === 'string' ? (o.point.values[a.key] as string) : JSON.stringify(o.point.values[a.key])));
+  if (def.seeds.length > 1) parts.push(`s${o.point.seed}`);
+  return parts.join(' ') || String(o.point.index);
+}
+
 /** The slowdown pivot as an HTML table per facet. */
 function pivotHtml(def: SweepDefinition, outcomes: readonly PointOutcome[]): string {
   const { ratios, series } = slowdownPivot(def, sweepRows(outcomes));
@@ -86,7 +93,7 @@ export function renderSweepReport(def: SweepDefinition, outcomes: readonly Point
       title: `Prefetch accuracy per point${facet === '' ? '' : `: ${facet}`}`,
       yLabel: 'useful / issued',
       yMax: 1,
-      categories: inFacet.map((o) => pointName(o, def)),
+      categories: inFacet.map((o) => shortName(o, def)),
       series: [{ name: 'accuracy (first region)', values: inFacet.map((o) => (o.result.regions[0].prefetch.issued > 0 ? o.result.regions[0].prefetch.accuracy : NaN)) }],
       caption: 'Points without prefetches are left empty.',
     });

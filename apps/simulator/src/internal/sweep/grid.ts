@@ -109,7 +109,8 @@ export function buildGrid(bases: readonly SweepBase[], axes: readonly VaryAxis[]
       for (const axis of axes) scenario = setField(scenario, axis.key, values[axis.key], `--vary ${axis.key}=${valueText(values[axis.key])} (${base.name})`);
       const digest = scenarioDigest(scenario);
       for (const seed of seeds) {
-        const parts = [...(bases.length > 1 ? [base.name] : []), ...axes.map((a) => `${a.key}=${valueText(values[a.key])}`), ...(seeds.length > 1 ? [`seed=${seed}`] : [])];
+        const varying = axes.filter((a) => a.values.length > 1);
+        const parts = [...(bases.length > 1 ? [base.name] : []), ...varying.map((a) => `${a.key}=${valueText(values[a.key])}`), ...(seeds.length > 1 ? [`seed=${seed}`] : [])];
         const sets = [...base.sets, ...axes.map((a) => `${a.key}=${valueText(values[a.key])}`)];
         points.push({
           index: points.length, base: base.name, label: parts.join(' ') || base.name, values, seed, scenario, scenarioDigest: digest, baseDir: base.baseDir,
@@ -132,12 +133,13 @@ export function studyPoints(name: string, seeds: readonly string[], baseDir: str
     const base = p.label.split(' ')[0];
     const values: Record<string, unknown> = {};
     for (const [path, v] of Object.entries(p.values)) values[short(path)] = v;
+    const label = [base, ...axes.filter((a) => a.values.length > 1).map((a) => `${a.key}=${valueText(values[a.key])}`)].join(' ');
     const scenario = applySets(p.scenario, sets);
     const digest = scenarioDigest(scenario);
     const pointSets = [...sets, ...Object.entries(values).map(([k, v]) => `${k}=${valueText(v)}`)];
     for (const seed of seeds) {
       points.push({
-        index: points.length, base, label: seeds.length > 1 ? `${p.label} seed=${seed}` : p.label, values, seed, scenario, scenarioDigest: digest, baseDir,
+        index: points.length, base, label: seeds.length > 1 ? `${label} seed=${seed}` : label, values, seed, scenario, scenarioDigest: digest, baseDir,
         rerun: rerunCommand(base, seed, pointSets),
       });
     }
