@@ -75,7 +75,7 @@ export interface KvBenchRatioResult {
   timeouts: number;
   non2xx: number;
   faults: KvBenchFaults;
-  /** Fault service time in the pager over the whole run (load, warm-up, measured phase): log2-bucket upper bounds, us. */
+  /** Fault service time in the pager over the whole run (load, warm-up, measured phase): histogram bucket upper bounds, us. */
   faultLatencyUs: { count: number; p50: number; p99: number; max: number };
   /** Fault counters of the whole run (load, warm-up and measured phase). */
   totalFaults: { pgfault: number; pgfaultMajor: number; ioRead: number; ioWrite: number };
@@ -257,6 +257,6 @@ export function formatBenchTable(report: KvBenchReport): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const fmt = (cells: string[]): string => cells.map((cell, i) => cell.padStart(widths[i])).join('  ');
   lines.push(fmt(head), ...rows.map(fmt));
-  lines.push('', 'latency: per request, measured by the client to 1 us; faults: region counters over the measured phase; fault latency: in the pager over the whole run incl. loading, log2 buckets (upper bounds)');
+  lines.push('', 'latency: per request, measured by the client to 1 us; faults: region counters over the measured phase; fault latency: pager histogram over the whole run incl. loading (bucket upper bounds)');
   return lines.join('\n');
 }
