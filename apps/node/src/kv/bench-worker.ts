@@ -84,7 +84,14 @@ async function run(input: BenchWorkerInput): Promise<BenchWorkerResult> {
   };
 }
 
+// Report, then end this thread by itself (the parent terminates it only if it overruns).
 run(workerData as BenchWorkerInput).then(
-  (result) => parentPort?.postMessage({ type: 'result', result }),
-  (error: Error) => parentPort?.postMessage({ type: 'error', message: error?.stack ?? String(error) }),
+  (result) => {
+    parentPort?.postMessage({ type: 'result', result });
+    process.exit(0);
+  },
+  (error: Error) => {
+    parentPort?.postMessage({ type: 'error', message: error?.stack ?? String(error) });
+    process.exit(1);
+  },
 );

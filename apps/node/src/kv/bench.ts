@@ -203,7 +203,7 @@ export async function runKvBench(options: KvBenchOptions): Promise<KvBenchReport
   };
 }
 
-/** Runs the load generator in a worker thread; rejects if it fails or overruns its duration by 60 s. */
+/** Runs the load generator in a worker thread; resolves once it has reported and exited; rejects if it fails or overruns its duration by 60 s. */
 function runWorker(input: BenchWorkerInput): Promise<BenchWorkerResult> {
   const worker = RUNNING_FROM_SOURCE
     ? new Worker(new URL('../pager/worker-source-entry.mjs', import.meta.url), {
@@ -212,21 +212,31 @@ function runWorker(input: BenchWorkerInput): Promise<BenchWorkerResult> {
       })
     : new Worker(new URL('./bench-worker.js', import.meta.url), { workerData: input, execArgv: [] });
   return new Promise((resolve, reject) => {
-    let settled = false;
-    const settle = (fn: () => void): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      fn();
-      void worker.terminate();
+    let outcome: { ok: true; result: BenchWorkerResult } | { ok: false; error: Error } | null = null;
+    let done = false;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(overrun);
+      clearTimeout(exitGrace);
+      if (outcome === null) reject(new Error('the load generator exited before it reported'));
+      else if (outcome.ok) resolve(outcome.result);
+      else reject(outcome.error);
     };
-    const timer = setTimeout(() => settle(() => reject(new Error(`the load generator did not finish within ${input.durationSec + 60} s`))), (input.durationSec + 60) * 1000);
+    // The worker exits by itself after it reports; it is terminated only if it overruns.
+    let exitGrace: ReturnType<typeof setTimeout> | undefined;
+    const overrun = setTimeout(() => {
+      outcome ??= { ok: false, error: new Error(`the load generator did not finish within ${input.durationSec + 60} s`) };
+      void worker.terminate();
+    }, (input.durationSec + 60) * 1000);
     worker.on('message', (msg: { type: 'result'; result: BenchWorkerResult } | { type: 'error'; message: string }) => {
-      if (msg.type === 'result') settle(() => resolve(msg.result));
-      else settle(() => reject(new Error(`the load generator failed: ${msg.message}`)));
+      outcome ??= msg.type === 'result' ? { ok: true, result: msg.result } : { ok: false, error: new Error(`the load generator failed: ${msg.message}`) };
+      exitGrace = setTimeout(() => void worker.terminate(), 5_000);
     });
-    worker.once('error', (error) => settle(() => reject(error)));
-    worker.once('exit', (code) => settle(() => reject(new Error(`the load generator exited with code ${code} before it reported`))));
+    worker.once('error', (error) => {
+      outcome ??= { ok: false, error };
+    });
+    worker.once('exit', finish);
   });
 }
 

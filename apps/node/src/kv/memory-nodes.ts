@@ -1,5 +1,6 @@
 // Memory nodes for `kv bench`: krdma TCP donors in their own processes on 127.0.0.1 (the
-// demo's memory-node.ts), started and stopped like `npm start`'s local rack.
+// demo's memory-node.ts), started and stopped like `npm start`'s local rack; each also exits by
+// itself if this process dies (parent-watch.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -33,8 +34,10 @@ export async function startMemoryNodes(count: number, capacityBytes: number, nam
 }
 
 function startOne(name: string, secretHex: string, capacityBytes: number): Promise<{ child: ChildProcess; address: string }> {
-  const entry = fileURLToPath(new URL(`../demo/memory-node.${RUNNING_FROM_SOURCE ? 'ts' : 'js'}`, import.meta.url));
-  const args = RUNNING_FROM_SOURCE ? ['--import', 'tsx', '--conditions=@rackmem/source', entry] : [entry];
+  const ext = RUNNING_FROM_SOURCE ? 'ts' : 'js';
+  const entry = fileURLToPath(new URL(`../demo/memory-node.${ext}`, import.meta.url));
+  const watch = new URL(`./parent-watch.${ext}`, import.meta.url).href;
+  const args = RUNNING_FROM_SOURCE ? ['--import', 'tsx', '--import', watch, '--conditions=@rackmem/source', entry] : ['--import', watch, entry];
   const child = spawn(process.execPath, [...args, name, secretHex, String(capacityBytes)], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
