@@ -26,3 +26,4 @@ export type { CliIo } from './cli/io.js';
 export { loadNodeConfig } from './config/load.js';
 export { ConfigError } from './config/errors.js';
 export { parseSize, formatBytes } from './config/size.js';
+export { KvServer, KvService, KvStore, KvError, runKvBench } from './kv/index.js';

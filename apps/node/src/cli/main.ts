@@ -5,6 +5,7 @@ import { addApiCommands, CliFailure } from './api-commands.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, processIo, type CliIo } from './io.js';
 import { addStartCommand } from './start-command.js';
 import { addBenchCommands } from './bench-command.js';
+import { KvCommandError, registerKvCommands } from '../kv/index.js';
 
 const OVERVIEW = `
 rackmem pages memory regions out to idle DRAM on other nodes of the rack (userfaultfd, RDMA or TCP).
@@ -16,6 +17,8 @@ Examples:
   $ rackmem stat kv0                                     counters of region kv0
   $ rackmem limit kv0 32MiB                              set its local memory budget
   $ rackmem bench fault                                  fault latency vs a C handler (JSON)
+  $ rackmem kv serve --size 1GiB --local 256MiB          a key-value service on paged memory
+  $ rackmem kv bench                                     its throughput at 100/50/25% local memory
 
 Exit codes: 0 ok, 1 runtime failure, 2 usage or validation error.
 `;
@@ -33,6 +36,18 @@ export function buildProgram(io: CliIo, run: (action: () => Promise<void>) => Pr
   addStartCommand(program, io, run);
   addApiCommands(program, io, run);
   addBenchCommands(program, io, run);
+  registerKvCommands(program, {
+    stdout: io.stdout,
+    stderr: io.stderr,
+    run: (action) => run(async () => {
+      try {
+        await action();
+      } catch (error) {
+        if (error instanceof KvCommandError) throw new CliFailure(error.exitCode, error.message);
+        throw error;
+      }
+    }),
+  });
   return program;
 }
 

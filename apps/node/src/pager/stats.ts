@@ -2,7 +2,7 @@
 export const PAGER_COUNTER_NAMES = [
   'faults', 'writeFaults', 'wpFaults', 'zeroFills', 'storeFills', 'collisionWakes', 'unprotects',
   'evictedPages', 'prefetchedPages', 'poisonedPages', 'commands', 'failedCommands',
-  'messagesRead', 'reads', 'maxMessagesPerRead', 'unexpectedEvents', 'errors',
+  'messagesRead', 'reads', 'maxMessagesPerRead', 'unexpectedEvents', 'errors', 'moveFallbacks',
 ] as const;
 
 /** One pager counter name. */

@@ -3,6 +3,7 @@ import { diagnose } from '../pager/fault-loop.js';
 
 /** Set RACKMEM_PAGER_TRACE=1 to log every command the pager carries out (stderr; slow). */
 const TRACE = process.env.RACKMEM_PAGER_TRACE === '1';
+import { residentPages } from '../native/libc.js';
 import { UFFD_PAGEFAULT_FLAG } from '../native/uffd-abi.js';
 import { PagerOp } from '../pager/control-ring.js';
 import type { FaultHandler } from '../pager/fault-handler.js';
@@ -12,6 +13,15 @@ import type { UffdMapper } from '../pager/uffd-mapper.js';
 import type { FrameStore} from './frame-store.js';
 import { Slot } from './frame-store.js';
 import type { SharedEngineStats } from './engine-stats.js';
+
+/** errno of UFFDIO_MOVE when the page has an extra reference (pinned, or a transient GUP / migration). */
+const EBUSY = 16;
+/** MOVE attempts before falling back to a copy (a transient reference usually goes away at once). */
+const MOVE_ATTEMPTS = 3;
+
+function isBusy(err: unknown): boolean {
+  return (err as { errno?: number }).errno === EBUSY;
+}
 
 /** Control operations the runtime adds to the pager's (see `PagerOp`). */
 export const RuntimeOp = {
@@ -183,9 +193,9 @@ export class UffdRuntime implements FaultHandler {
       if (slot !== Slot.DataWriteProtected) this.frames.set(frame, Slot.Stale);
       this.counters.add(PAGER_COUNTER.storeFills);
     } else {
-      // Zero-copy: the slot's physical page moves into the region.
-      this.mapper.moveIn(page, this.frames.address(frame), 1);
-      this.frames.set(frame, Slot.Empty);
+      // Zero-copy: the slot's physical page moves into the region (COPY if the move is refused).
+      if (this.moveIn(page, frame)) this.frames.set(frame, Slot.Empty);
+      else if (slot !== Slot.DataWriteProtected) this.frames.set(frame, Slot.Stale);
       this.counters.add(PAGER_COUNTER.storeFills);
     }
     this.faultDone(page);
@@ -196,14 +206,51 @@ export class UffdRuntime implements FaultHandler {
     // Atomic: a write after the move faults and finds the page evicting (the engine rescues it).
     // A clean page under dirty tracking was mapped write-protected: its moved page keeps uffd-wp.
     const protectedPage = this.engine.config.dirtyTracking && !this.engine.isDirty(page);
-    const moved = this.mapper.moveOut(page, this.frames.address(frame), 1);
-    // A hole (the application madvised the page away) reads as zeros.
-    this.frames.set(frame, moved === 0 ? Slot.Zero : protectedPage ? Slot.DataWriteProtected : Slot.Data);
+    const moved = this.moveOut(page, frame);
+    // A hole (the application madvised the page away) reads as zeros; a copied page has no wp bit.
+    this.frames.set(frame, moved === 0 ? Slot.Zero : moved < 0 ? Slot.Data : protectedPage ? Slot.DataWriteProtected : Slot.Data);
     this.counters.add(PAGER_COUNTER.evictedPages);
   }
 
   private writeBatch(batchId: number): void {
     writeBackBatch(this.engine, batchId, this.batchScratch, (page, frame, done) => this.store.writePage(page, this.frames.bytes(frame), done), () => this.pump());
+  }
+
+  /** Moves the slot's page into the region; false when it had to copy instead (the page was busy). */
+  private moveIn(page: number, frame: number): boolean {
+    for (let attempt = 0; attempt < MOVE_ATTEMPTS; attempt++) {
+      try {
+        this.mapper.moveIn(page, this.frames.address(frame), 1);
+        return true;
+      } catch (err) {
+        if (!isBusy(err)) throw err;
+      }
+    }
+    this.mapper.copyIn(page, this.frames.address(frame), 1);
+    this.counters.add(PAGER_COUNTER.moveFallbacks);
+    return false;
+  }
+
+  /**
+   * Moves the region's page into the slot (atomic eviction). Returns bytes moved (0: a hole), or
+   * -1 when the page stayed busy and was evicted by a race-free copy instead: write-protect it (a
+   * writer now waits), copy it out, drop it (the writer's retry faults and the engine rescues it).
+   */
+  private moveOut(page: number, frame: number): number {
+    for (let attempt = 0; attempt < MOVE_ATTEMPTS; attempt++) {
+      try {
+        return this.mapper.moveOut(page, this.frames.address(frame), 1);
+      } catch (err) {
+        if (!isBusy(err)) throw err;
+      }
+    }
+    this.counters.add(PAGER_COUNTER.moveFallbacks);
+    this.mapper.protect(page, 1);
+    // Never read a missing page from the pager thread (it would fault to itself).
+    if (residentPages(this.mapper.addressOf(page), 4096)[0] === 0) return 0;
+    this.mapper.copyOut(page, this.frames.address(frame), 1);
+    this.mapper.drop(page, 1);
+    return -1;
   }
 
   private poison(page: number): void {
