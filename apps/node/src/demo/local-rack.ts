@@ -106,7 +106,7 @@ async function main(): Promise<number> {
   say('rackmem: a local rack on 127.0.0.1 running the original RackMem examples with real userfaultfd paging over TCP');
   const probe = probeUserfaultfd();
   if (!probe.available) {
-    say(`\nuserfaultfd is not available here: ${probe.reason}\n${HOW_TO_ALLOW_USERFAULTFD}`);
+    say(`\nuserfaultfd is not available here: ${probe.reason.includes('to allow it') ? probe.reason : `${probe.reason}\n${HOW_TO_ALLOW_USERFAULTFD}`}`);
     return 1;
   }
   const secretHex = randomBytes(32).toString('hex');
