@@ -78,5 +78,6 @@ describeWithUffd('paged regions over donors in other processes (TCP)', () => {
     expect(out).toContain('donor killed');
     expect(result.signal, out).toBe('SIGBUS');
     expect(out).toMatch(/poisoned [1-9]/);
+    expect(out).toMatch(/reported lost [1-9]/);
   }, 120_000);
 });

@@ -25,6 +25,8 @@ export interface PagerOptions {
   commandTimeoutMs?: number;
   /** Run libs/vm's PagingEngine in the pager (budget, eviction, write-back to storage). */
   engine?: EngineWorkerConfig;
+  /** Called on main with pages storage lost (they are poisoned: touching them raises SIGBUS). */
+  onPagesLost?: (pages: number[]) => void;
 }
 
 type Ready = Extract<PagerWorkerMessage, { type: 'ready' }>;
@@ -44,6 +46,8 @@ export class Pager {
   private readonly exitPromise: Promise<number>;
   /** The uncaught error that ended the worker, if any. */
   workerError: Error | undefined;
+  /** Receives pages storage lost (see PagerOptions.onPagesLost). */
+  onPagesLost: ((pages: number[]) => void) | undefined;
 
   private constructor(
     private readonly worker: Worker,
@@ -67,6 +71,7 @@ export class Pager {
     });
     worker.on('message', (msg: PagerWorkerMessage) => {
       if (msg.type === 'command-failed') this.failures.set(msg.seq, `${msg.code}: ${msg.message}`);
+      else if (msg.type === 'pages-lost') this.onPagesLost?.(msg.pages);
       else if (msg.type === 'stopped') this.workerClosedUffd = true;
     });
   }
@@ -88,6 +93,7 @@ export class Pager {
     try {
       const ready = await waitReady(worker, options.startTimeoutMs ?? 15_000);
       const pager = new Pager(worker, region, ring, countersSab, doorbell, stopFd, ready, options.commandTimeoutMs ?? 10_000);
+      pager.onPagesLost = options.onPagesLost;
       pager.guardProcessExit(new Int32Array(lifecycleSab));
       return pager;
     } catch (err) {

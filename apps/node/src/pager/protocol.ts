@@ -40,4 +40,5 @@ export type PagerWorkerMessage =
   | { type: 'ready'; uffdFd: number; enabledFeatures: number; registerIoctls: number; source: string; canMove: boolean; canProtect: boolean }
   | { type: 'failed'; code: string; message: string }
   | { type: 'command-failed'; seq: number; code: string; message: string }
+  | { type: 'pages-lost'; pages: number[] }
   | { type: 'stopped' };

@@ -59,7 +59,10 @@ async function start(data: PagerWorkerData): Promise<void> {
   let handler: FaultHandler;
   if (data.engine) {
     if (!canMove) throw new Error('the paging engine runtime needs UFFDIO_MOVE (Linux 6.8 or newer)');
-    const runtime: UffdRuntime = await buildEngineRuntime(data.engine, uffd, mapper, counters, data.sizeBytes);
+    const runtime: UffdRuntime = await buildEngineRuntime(data.engine, uffd, mapper, counters, data.sizeBytes, (lost) => {
+      // Bounded messages: at most 4096 page numbers each.
+      for (let i = 0; i < lost.length; i += 4096) post({ type: 'pages-lost', pages: lost.slice(i, i + 4096) });
+    });
     handler = runtime;
     held.ticker = setInterval(() => runtime.tick(), ENGINE_TICK_MS);
   } else {

@@ -22,6 +22,8 @@ export interface PagedRegionOptions {
   storage?: StorageConfig;
   /** Pin the pager thread to these CPUs. */
   cpus?: number[];
+  /** Called with pages storage lost (replication exhausted): they are poisoned, touching one raises SIGBUS. */
+  onPagesLost?: (pages: number[]) => void;
 }
 
 /** A typed error of the region API. */
@@ -61,6 +63,7 @@ export class PagedRegion {
       const pager = await Pager.start({
         region: memory,
         cpus: options.cpus,
+        onPagesLost: options.onPagesLost,
         engine: {
           vm: { prefetchMapped: true, ...options.vm, pageCount: sizeBytes / PAGE_SIZE_BYTES, localPages: Math.floor(localBytes / PAGE_SIZE_BYTES), policySet: options.policySet ?? 'rackmem2021' },
           storage: options.storage ?? { kind: 'local' },

@@ -23,7 +23,15 @@ export class PagedRegionService implements RegionService {
   /** Opens a paged region and registers it under its name. */
   async open(options: PagedRegionOptions): Promise<PagedRegion> {
     if (this.regions.has(options.name)) throw new RegionServiceError('busy', `a region named "${options.name}" is already open: pick another name`);
-    const region = await PagedRegion.open(options);
+    const logger = this.context?.logger;
+    const region = await PagedRegion.open({
+      ...options,
+      onPagesLost: (pages) => {
+        logger?.warn({ event: 'pages-lost', region: options.name, count: pages.length, firstPages: pages.slice(0, 8) },
+          `region ${options.name}: ${pages.length} pages lost (their only copy was on a lost memory node); touching them raises SIGBUS`);
+        options.onPagesLost?.(pages);
+      },
+    });
     this.regions.set(options.name, { region, policySet: options.policySet ?? 'rackmem2021' });
     this.context?.events.regionCreated({
       name: options.name,

@@ -24,6 +24,7 @@ export async function buildEngineRuntime(
   mapper: UffdMapper,
   counters: PagerCounters,
   regionBytes: number,
+  reportLost: (pages: number[]) => void = () => {},
 ): Promise<UffdRuntime> {
   const pageCount = regionBytes / PAGE_SIZE_BYTES;
   const engine = new PagingEngine({ ...config.vm, pageCount, pageSizeBytes: PAGE_SIZE_BYTES });
@@ -35,7 +36,7 @@ export async function buildEngineRuntime(
   const listener: DvsRegionListener = { pagesLost: (pages) => hook.runtime?.pagesLost(pages) };
   const { store, close } = await openStorage(config, regionBytes, listener);
   const stats = new SharedEngineStats(config.statsSab);
-  const runtime = new UffdRuntime(engine, store, mapper, frames, counters, stats, () => performance.now(), close);
+  const runtime = new UffdRuntime(engine, store, mapper, frames, counters, stats, () => performance.now(), close, reportLost);
   hook.runtime = runtime;
   return runtime;
 }

@@ -52,6 +52,8 @@ export class UffdRuntime implements FaultHandler {
     private readonly stats: SharedEngineStats,
     private readonly clock: () => number,
     private readonly closeStorage: () => Promise<void> = async () => {},
+    /** Tells main which pages storage lost (they are poisoned). */
+    private readonly reportLost: (pages: number[]) => void = () => {},
   ) {
     this.batchScratch = new Int32Array(Math.max(1, engine.config.writebackBatchPages));
   }
@@ -108,6 +110,7 @@ export class UffdRuntime implements FaultHandler {
   /** Storage lost its copy of these pages (a donor died with no replica left). */
   pagesLost(pages: readonly number[]): void {
     if (TRACE) diagnose(`storage lost ${pages.length} pages`);
+    this.reportLost([...pages]);
     for (const page of pages) this.engine.remoteLost(page);
     this.pump();
   }
