@@ -1,8 +1,9 @@
 /**
  * @rackmem/sim: the deterministic discrete-event simulator. The event engine (integer-nanosecond
  * clock, (time, sequence)-ordered heap, lazy cancellation, seeded tie-break mode), named seeded
- * random streams and the determinism digest; the NIC/fabric model with its presets, simulated
- * memory nodes, the rack and the simulated MMU that drive the real `@rackmem/vm` paging engine
+ * random streams and the determinism digest; the NIC model with its presets and `SimFabric`,
+ * krdma's Fabric port over it, with simulated memory nodes; the rack (dvs's production remote
+ * backend over SimFabric) and the simulated MMU that drive the real `@rackmem/vm` paging engine
  * and `@rackmem/dvs` storage; workloads and traces; fault injection, checkers, results; and
  * `runScenario`, the pure and deterministic runner the `rackmem-sim` CLI is built on.
  *
@@ -74,12 +75,22 @@ export type { RunIdentity, SimCheckCode } from './internal/checks/errors.js';
 export { NIC_PRESET_NAMES, NIC_PRESET_SOURCES, NIC_PRESETS } from './internal/model/nic-presets.js';
 /** NIC parameters and preset names. */
 export type { NicParams, NicPresetName } from './internal/model/nic-presets.js';
-/** The fabric model itself (for NIC-level experiments). */
-export { Fabric, FabricOp, OpClass, OpKind } from './internal/model/fabric.js';
-/** Fabric counters and the op callbacks. */
-export type { FabricCounters, OpCompletion, OpStatus, RemoteEffect } from './internal/model/fabric.js';
-/** Simulated memory nodes, the dvs Backend over the fabric, and the storage scaling. */
-export { CONTENT_BYTES, SimMemoryNode, SimRemoteBackend, STORAGE_SCALE } from './internal/model/memory-node.js';
+/** The NIC / link timing model itself (for NIC-level experiments). */
+export { NicModel, NicOp, OpClass, OpKind } from './internal/model/nic-model.js';
+/** NIC counters, statuses and the op callbacks. */
+export type { FabricCounters, NicStatus, OpCompletion, RemoteEffect } from './internal/model/nic-model.js';
+/** krdma's Fabric port over the NIC model (one per node), the rack's nodes and their failures. */
+export { SIM_DEFAULT_PORT, SimConnection, SimFabric, simNodeHash } from './internal/model/sim-fabric.js';
+/** SimFabric's options and counters. */
+export type { SimFabricCounters, SimNetworkPort, SimNodeOptions } from './internal/model/sim-fabric.js';
+/** The simulated rack network: nodes, crash / restart / cut-off and the failure detector. */
+export { SimNetwork } from './internal/model/sim-network.js';
+/** SimNetwork's options. */
+export type { SimNetworkNodeOptions, SimNetworkOptions } from './internal/model/sim-network.js';
+/** Simulated memory nodes (the donor behind a SimFabric) and the storage scaling. */
+export { CONTENT_BYTES, SimMemoryNode, STORAGE_SCALE } from './internal/model/memory-node.js';
+/** A memory node's slabs, vector entries and usage figures. */
+export type { SimDonorStats, SimSlab, SimVectorEntry } from './internal/model/memory-node.js';
 /** Latency classes of faults. */
 export { FAULT_CLASS_NAMES } from './internal/rack/sim-region.js';
 /** One latency class. */

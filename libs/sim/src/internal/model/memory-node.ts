@@ -1,194 +1,208 @@
-// Simulated memory nodes and the dvs Backend port over the simulated fabric.
+// A simulated memory node's donor: slabs of stored bytes lent to named peers, with a capacity,
+// ownership and bounds checks (the rules of krdma's DonorService), crash and restart.
 //
 // Scaling: a simulated page stores an 8-byte "content" (u32 version, u32 page id) instead of its
 // 4 KiB. The dvs regions of the simulator use 8 bytes per 4 KiB of real memory (a dvs page of
-// 8 x blockPages bytes; slabs of realSlabBytes / 512), so one dvs byte stands for
-// STORAGE_SCALE = 512 real bytes. Capacities and free space are reported to dvs in dvs bytes;
-// the fabric charges every transfer for its real size (dvs length x 512).
+// 8 x blockPages bytes; slabs of realSlabBytes / 512), so one stored byte stands for
+// STORAGE_SCALE = 512 real bytes. Capacities, slab sizes and offsets are in stored bytes; the
+// SimFabric charges every transfer for its real size (stored length x its storage scale).
 
-import type { AllocDone, Backend, IoDone, IoStatus } from '@rackmem/dvs';
-import type { Fabric, FabricOp, OpCompletion, OpStatus, RemoteEffect } from './fabric.js';
-import { OpClass, OpKind } from './fabric.js';
+import type { NicStatus } from './nic-model.js';
 
 /** Real bytes per stored (dvs) byte: 4096 real bytes per 8-byte content. */
 export const STORAGE_SCALE = 512;
 /** Bytes of stored content per 4 KiB page. */
 export const CONTENT_BYTES = 8;
 
-const RPC_ALLOC = 1;
-const RPC_FREE = 2;
+/** A slab lent by a memory node. */
+export interface SimSlab {
+  readonly slabId: number;
+  readonly sizeBytes: number;
+  /** Name of the peer that allocated it. */
+  readonly owner: string;
+  readonly memory: Uint8Array;
+}
 
-/** The storage of one memory node: slabs of scaled bytes, capacity, crash and restart. */
-export class SimMemoryNode implements RemoteEffect {
-  readonly slabs = new Map<number, Uint8Array>();
+/** One entry of a vectored request as the donor sees it. */
+export interface SimVectorEntry {
+  readonly slabId: number;
+  readonly offsetBytes: number;
+  readonly bytes: Uint8Array;
+}
+
+/** The usage figures of a memory node (stored bytes), as `stats` reports them. */
+export interface SimDonorStats {
+  readonly capacityBytes: number;
+  readonly usedBytes: number;
+  readonly slabCount: number;
+  readonly peerUsedBytes: number;
+}
+
+/**
+ * The storage of one memory node: slabs lent to peers by name. Refusals follow krdma's
+ * DonorService: `no-space` beyond the capacity, `rejected` for a slab that is not the asking
+ * peer's (`not-owner`), unknown (freed, or lost in a restart) or a range outside the slab; a
+ * refused vectored request changes nothing. Slab ids grow across restarts, so a slab of an
+ * earlier incarnation is never confused with a new one. `lastReason` says why the last request
+ * was refused (for the requester's log).
+ */
+export class SimMemoryNode {
+  readonly slabs = new Map<number, SimSlab>();
   usedBytes = 0;
   down = false;
+  /** Restarts so far. */
+  incarnation = 0;
+  /** Status and reason of the last refusal. */
+  lastStatus: NicStatus = 'ok';
+  lastReason = '';
+  private readonly usedByOwner = new Map<string, number>();
   private nextSlab = 1;
-  private firstSlabOfIncarnation = 1;
 
   /**
    * @param nodeId the node's name
-   * @param host its host index in the fabric
-   * @param capacityBytes capacity in dvs (scaled) bytes
+   * @param capacityBytes capacity in stored bytes
+   * @param storageScale real bytes per stored byte (for `usedRealBytes`)
    */
-  constructor(readonly nodeId: string, readonly host: number, readonly capacityBytes: number) {}
+  constructor(readonly nodeId: string, readonly capacityBytes: number, readonly storageScale = STORAGE_SCALE) {}
 
-  /** Free capacity in dvs bytes (0 while crashed). */
+  /** Free capacity in stored bytes (0 while crashed). */
   freeBytes(): number {
     return this.down ? 0 : this.capacityBytes - this.usedBytes;
   }
 
   /** Real bytes held by live slabs. */
   get usedRealBytes(): number {
-    return this.usedBytes * STORAGE_SCALE;
+    return this.usedBytes * this.storageScale;
   }
 
   /** Crash: every slab is gone. */
   crash(): void {
     this.down = true;
-    this.slabs.clear();
-    this.usedBytes = 0;
+    this.clear();
   }
 
-  /** Restart empty; slabs of earlier incarnations answer 'lost'. */
+  /** Restart empty (a new incarnation). */
   restart(): void {
     this.down = false;
-    this.slabs.clear();
-    this.usedBytes = 0;
-    this.firstSlabOfIncarnation = this.nextSlab;
+    this.incarnation++;
+    this.clear();
   }
 
-  /** Reserves a slab at call time (so free space reflects allocations in flight). */
-  reserve(sizeBytes: number): number {
-    if (this.down || sizeBytes > this.freeBytes()) return -1;
-    const slab = this.nextSlab++;
-    this.slabs.set(slab, new Uint8Array(sizeBytes));
+  /** Lends a zeroed slab to `owner`: its id, or -1 with the status in `lastStatus` and why in `lastReason`. */
+  alloc(owner: string, sizeBytes: number): number {
+    if (!Number.isSafeInteger(sizeBytes) || sizeBytes <= 0) return this.refuse('rejected', `slab size must be a positive integer, got ${sizeBytes}`);
+    if (this.usedBytes + sizeBytes > this.capacityBytes) {
+      return this.refuse('no-space', `memory node ${this.nodeId} has ${this.capacityBytes - this.usedBytes} of ${this.capacityBytes} bytes free, cannot lend ${sizeBytes}; place the slab on another node`);
+    }
+    const slabId = this.nextSlab++;
+    this.slabs.set(slabId, { slabId, sizeBytes, owner, memory: new Uint8Array(sizeBytes) });
     this.usedBytes += sizeBytes;
+    this.usedByOwner.set(owner, (this.usedByOwner.get(owner) ?? 0) + sizeBytes);
+    return slabId;
+  }
+
+  /** Frees one of `owner`'s slabs. */
+  free(owner: string, slabId: number): NicStatus {
+    const slab = this.owned(owner, slabId);
+    if (slab === null) return 'rejected';
+    this.release(slab);
+    return 'ok';
+  }
+
+  /** Copies `into.length` bytes at `offsetBytes` of one of `owner`'s slabs into `into`. */
+  read(owner: string, slabId: number, offsetBytes: number, into: Uint8Array): NicStatus {
+    const slab = this.inRange(owner, slabId, offsetBytes, into.length);
+    if (slab === null) return 'rejected';
+    const memory = slab.memory;
+    if (into.length <= 16) {
+      for (let i = 0; i < into.length; i++) into[i] = memory[offsetBytes + i];
+    } else into.set(memory.subarray(offsetBytes, offsetBytes + into.length));
+    return 'ok';
+  }
+
+  /** Copies `data` to `offsetBytes` of one of `owner`'s slabs. */
+  write(owner: string, slabId: number, offsetBytes: number, data: Uint8Array): NicStatus {
+    const slab = this.inRange(owner, slabId, offsetBytes, data.length);
+    if (slab === null) return 'rejected';
+    slab.memory.set(data, offsetBytes);
+    return 'ok';
+  }
+
+  /** Checks every entry, then reads them all (`bytes` is the destination); a refusal reads nothing. */
+  readv(owner: string, entries: readonly SimVectorEntry[]): NicStatus {
+    if (!this.checkAll(owner, entries)) return 'rejected';
+    for (const e of entries) this.read(owner, e.slabId, e.offsetBytes, e.bytes);
+    return 'ok';
+  }
+
+  /** Checks every entry, then writes them all; a refusal writes nothing. */
+  writev(owner: string, entries: readonly SimVectorEntry[]): NicStatus {
+    if (!this.checkAll(owner, entries)) return 'rejected';
+    for (const e of entries) this.write(owner, e.slabId, e.offsetBytes, e.bytes);
+    return 'ok';
+  }
+
+  /** Usage figures; `owner` selects whose `peerUsedBytes` to report. */
+  stats(owner: string): SimDonorStats {
+    return { capacityBytes: this.capacityBytes, usedBytes: this.usedBytes, slabCount: this.slabs.size, peerUsedBytes: this.usedByOwner.get(owner) ?? 0 };
+  }
+
+  /** Frees every slab lent to `owner` (the peer is gone); returns the bytes freed. */
+  releaseAll(owner: string): number {
+    let freed = 0;
+    for (const slab of [...this.slabs.values()]) {
+      if (slab.owner !== owner) continue;
+      freed += slab.sizeBytes;
+      this.release(slab);
+    }
+    return freed;
+  }
+
+  private checkAll(owner: string, entries: readonly SimVectorEntry[]): boolean {
+    for (const e of entries) if (this.inRange(owner, e.slabId, e.offsetBytes, e.bytes.length) === null) return false;
+    return true;
+  }
+
+  private owned(owner: string, slabId: number): SimSlab | null {
+    const slab = this.slabs.get(slabId);
+    if (slab === undefined) {
+      this.refuse('rejected', `slab ${slabId} is not allocated on memory node ${this.nodeId} (freed, or lost in a restart)`);
+      return null;
+    }
+    if (slab.owner !== owner) {
+      this.refuse('rejected', `slab ${slabId} was not allocated by "${owner}"; a peer may only use its own slabs`);
+      return null;
+    }
     return slab;
   }
 
-  release(slab: number): void {
-    const bytes = this.slabs.get(slab);
-    if (bytes === undefined) return;
-    this.slabs.delete(slab);
-    this.usedBytes -= bytes.length;
-  }
-
-  /** The storage effect of an op, applied when the request is served. */
-  apply(op: FabricOp): OpStatus {
-    if (op.kind === OpKind.Rpc) {
-      if (op.result === RPC_ALLOC) return op.slab > 0 && this.slabs.has(op.slab) ? 'ok' : op.slab > 0 ? 'peer-lost' : 'no-space';
-      return 'ok';
+  private inRange(owner: string, slabId: number, offsetBytes: number, lengthBytes: number): SimSlab | null {
+    const slab = this.owned(owner, slabId);
+    if (slab === null) return null;
+    if (!Number.isSafeInteger(offsetBytes) || offsetBytes < 0 || offsetBytes + lengthBytes > slab.sizeBytes) {
+      this.refuse('rejected', `range [${offsetBytes}, +${lengthBytes}) is outside slab ${slabId} of ${slab.sizeBytes} bytes`);
+      return null;
     }
-    const bytes = this.slabs.get(op.slab);
-    if (bytes === undefined) return op.slab < this.firstSlabOfIncarnation ? 'lost' : 'error';
-    const buffer = op.buffer as Uint8Array;
-    const offset = op.offsetBytes;
-    if (offset < 0 || offset + buffer.length > bytes.length) return 'error';
-    if (op.kind === OpKind.Read) {
-      for (let i = 0; i < buffer.length; i++) buffer[i] = bytes[offset + i];
-    } else {
-      bytes.set(buffer, offset);
-    }
-    return 'ok';
-  }
-}
-
-/**
- * Context of a compute host's next storage operations, set by the pager around its dvs calls:
- * the queue class (prefetch reads queue behind demand) and the time the pager's CPU posts them.
- */
-export interface ClassSelector {
-  opClass: number;
-  issueAtNs: number;
-}
-
-/**
- * The dvs Backend port of one memory node as seen from one compute host: every call becomes an
- * operation on the simulated fabric (one-sided READ / WRITE, RPC for alloc / free).
- */
-export class SimRemoteBackend implements Backend, OpCompletion {
-  readonly nodeId: string;
-
-  constructor(
-    private readonly fabric: Fabric,
-    private readonly node: SimMemoryNode,
-    private readonly computeHost: number,
-    private readonly selector: ClassSelector,
-    private readonly clock: { now(): number },
-  ) {
-    this.nodeId = node.nodeId;
+    return slab;
   }
 
-  capacityBytes(): number {
-    return this.node.capacityBytes;
+  private refuse(status: NicStatus, reason: string): -1 {
+    this.lastStatus = status;
+    this.lastReason = reason;
+    return -1;
   }
 
-  freeBytes(): number {
-    return this.node.freeBytes();
+  private release(slab: SimSlab): void {
+    this.slabs.delete(slab.slabId);
+    this.usedBytes -= slab.sizeBytes;
+    const left = (this.usedByOwner.get(slab.owner) ?? 0) - slab.sizeBytes;
+    if (left > 0) this.usedByOwner.set(slab.owner, left);
+    else this.usedByOwner.delete(slab.owner);
   }
 
-  alloc(sizeBytes: number, done: AllocDone): void {
-    const op = this.newOp(OpKind.Rpc, 0);
-    op.result = RPC_ALLOC;
-    op.slab = this.fabric.isDown(this.node.host) ? -1 : this.node.reserve(sizeBytes);
-    op.ctx = done;
-    this.fabric.issue(op, this.now());
-  }
-
-  free(slab: number): void {
-    this.node.release(slab);
-    const op = this.newOp(OpKind.Rpc, 0);
-    op.result = RPC_FREE;
-    op.slab = slab;
-    op.ctx = null;
-    this.fabric.issue(op, this.now());
-  }
-
-  read(slab: number, offsetBytes: number, into: Uint8Array, done: IoDone): void {
-    const op = this.newOp(OpKind.Read, into.length * STORAGE_SCALE);
-    op.slab = slab;
-    op.offsetBytes = offsetBytes;
-    op.buffer = into;
-    op.ctx = done;
-    this.fabric.issue(op, this.now());
-  }
-
-  write(slab: number, offsetBytes: number, data: Uint8Array, done: IoDone): void {
-    const op = this.newOp(OpKind.Write, data.length * STORAGE_SCALE);
-    op.slab = slab;
-    op.offsetBytes = offsetBytes;
-    op.buffer = data;
-    op.ctx = done;
-    this.fabric.issue(op, this.now());
-  }
-
-  complete(op: FabricOp, status: OpStatus): void {
-    const done = op.ctx;
-    if (done === null) return;
-    if (op.kind === OpKind.Rpc) {
-      if (op.result === RPC_ALLOC && status !== 'ok' && op.slab > 0) this.node.release(op.slab);
-      (done as AllocDone)(status as IoStatus, status === 'ok' ? op.slab : -1);
-    } else {
-      (done as IoDone)(status as IoStatus);
-    }
-  }
-
-  /** Operations start when the pager posts them (its CPU may run ahead of the event time). */
-  private now(): number {
-    const t = this.clock.now();
-    return this.selector.issueAtNs > t ? this.selector.issueAtNs : t;
-  }
-
-  private newOp(kind: number, bytes: number): FabricOp {
-    const op = this.fabric.take();
-    op.kind = kind;
-    op.cls = kind === OpKind.Read ? this.selector.opClass : OpClass.Demand;
-    op.src = this.computeHost;
-    op.dst = this.node.host;
-    op.bytes = bytes;
-    op.effect = this.node;
-    op.completion = this;
-    return op;
+  private clear(): void {
+    this.slabs.clear();
+    this.usedByOwner.clear();
+    this.usedBytes = 0;
   }
 }

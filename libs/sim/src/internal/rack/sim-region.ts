@@ -17,8 +17,9 @@ import type { Engine, EventHandler } from '../engine.js';
 import type { AccessStream, Workload } from '../workloads/access-batch.js';
 import { AccessBatch } from '../workloads/access-batch.js';
 import { LogLinearHistogram } from '../metrics/histogram.js';
-import { CONTENT_BYTES, STORAGE_SCALE, type ClassSelector } from '../model/memory-node.js';
-import { OpClass } from '../model/fabric.js';
+import { CONTENT_BYTES, STORAGE_SCALE } from '../model/memory-node.js';
+import { OpClass } from '../model/nic-model.js';
+import type { SimFabric } from '../model/sim-fabric.js';
 import type { FaultPathCosts, RegionSpec, TestOnlyBugs } from '../scenario/scenario.js';
 import type { SimCheckCode } from '../checks/errors.js';
 
@@ -111,7 +112,8 @@ class WriteCtx {
 export interface RegionContext {
   engine: Engine;
   registry: NodeRegistry;
-  selector: ClassSelector;
+  /** The compute node's fabric: told the queue class and post time of the storage calls. */
+  fabric: SimFabric;
   costs: FaultPathCosts;
   quantumNs: number;
   batchAccesses: number;
@@ -141,6 +143,8 @@ export class SimRegion {
   accessesDone = 0;
   sigbus = 0;
   threadsRunning = 0;
+  /** When the threads started, and when the last one finished. */
+  startNs = 0;
   finishNs = 0;
   /** Pages storage reported lost (at any time), and pages that were ever poisoned. */
   readonly lostReported: Uint8Array;
@@ -214,6 +218,8 @@ export class SimRegion {
   /** Starts every thread at time 0. */
   start(): void {
     this.threadsRunning = this.threads.length;
+    this.startNs = this.sim.now();
+    this.finishNs = this.startNs;
     for (const thread of this.threads) this.sim.schedule(0, this.runHandler, thread, thread.index);
     if (this.threads.length === 0) this.ctx.onThreadsDone(this);
   }
@@ -506,14 +512,12 @@ export class SimRegion {
     const ctx = this.fetchPool.pop() ?? new FetchCtx(this, this.dvsPageBytes);
     ctx.page = page;
     ctx.frame = frame;
-    const selector = this.ctx.selector;
-    selector.opClass = cls;
-    selector.issueAtNs = this.cpuNs;
+    const fabric = this.ctx.fabric;
+    fabric.setPostContext(cls, this.cpuNs);
     try {
       this.dvs.readPage(page, ctx.buf, ctx.done);
     } finally {
-      selector.opClass = OpClass.Demand;
-      selector.issueAtNs = 0;
+      fabric.clearPostContext();
     }
   }
 
@@ -542,7 +546,7 @@ export class SimRegion {
     batch.batchId = batchId;
     batch.remaining = count;
     batch.allOk = true;
-    const selector = this.ctx.selector;
+    const fabric = this.ctx.fabric;
     const every = this.ctx.testOnly?.ackWritebackWithoutStoreEvery ?? 0;
     for (let i = 0; i < count; i++) {
       const page = this.batchScratch[i];
@@ -556,11 +560,11 @@ export class SimRegion {
         w.done('ok'); // the deliberate bug: acknowledged, never stored
         continue;
       }
-      selector.issueAtNs = this.cpuNs;
+      fabric.setPostContext(OpClass.Demand, this.cpuNs);
       try {
         this.dvs.writePage(page, w.buf, w.done);
       } finally {
-        selector.issueAtNs = 0;
+        fabric.clearPostContext();
       }
     }
   }

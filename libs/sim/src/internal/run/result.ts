@@ -4,6 +4,7 @@
 import type { DvsCounters } from '@rackmem/dvs';
 import type { VmCounterName, VmGauges } from '@rackmem/vm';
 import type { HistogramSummary } from '../metrics/histogram.js';
+import type { SimMemoryNode } from '../model/memory-node.js';
 import { FAULT_CLASS_NAMES, type FaultClassName } from '../rack/sim-region.js';
 import type { Scenario } from '../scenario/scenario.js';
 import type { ScenarioRun } from './scenario-run.js';
@@ -27,7 +28,7 @@ export interface RegionResult {
   sigbus: number;
   poisonedPages: number;
   lostPagesReported: number;
-  /** Time until the last thread finished. */
+  /** Time from the threads' start (after the rack's connections are up) until the last thread finished. */
   appTimeNs: number;
   /** The same access streams with every access a hit (think + hit cost), slowest thread. */
   allLocalTimeNs: number;
@@ -94,9 +95,9 @@ export function buildResult(run: ScenarioRun): SimResult {
       sigbus: region.sigbus,
       poisonedPages: region.poisonedCount,
       lostPagesReported: lost,
-      appTimeNs: region.finishNs,
+      appTimeNs: region.finishNs - region.startNs,
       allLocalTimeNs: allLocal,
-      slowdown: ratio(allLocal > 0 ? region.finishNs / allLocal : 0),
+      slowdown: ratio(allLocal > 0 ? (region.finishNs - region.startNs) / allLocal : 0),
       faultLatencyNs: { all: region.latency.summary(), byClass },
       prefetch: {
         issued: vm.prefetch_issued,
@@ -112,8 +113,8 @@ export function buildResult(run: ScenarioRun): SimResult {
       gauges: region.engine.gauges(),
     };
   });
-  const fabric = run.fabric;
-  const c = fabric.counters;
+  const nic = run.nic;
+  const c = nic.counters;
   const digest = run.sim.digestHex();
   return {
     identity: {
@@ -135,13 +136,16 @@ export function buildResult(run: ScenarioRun): SimResult {
     regions,
     network: {
       preset: run.params.preset,
-      links: fabric.hostNames.map((host, h) => ({ host, egressBytes: fabric.egressBytes[h], ingressBytes: fabric.ingressBytes[h] })),
+      links: nic.hostNames.map((host, h) => ({ host, egressBytes: nic.egressBytes[h], ingressBytes: nic.ingressBytes[h] })),
       ops: {
-        reads: c.reads, writes: c.writes, rpcs: c.rpcs, failed: c.failedOps, readBytes: c.readBytes, writeBytes: c.writeBytes,
+        reads: c.reads, writes: c.writes, rpcs: c.rpcs, failed: c.failedOps + run.network.failedLocally(), readBytes: c.readBytes, writeBytes: c.writeBytes,
         maxQueuedAtQueuePair: c.maxQueuedAtQp,
       },
     },
-    memoryNodes: run.memory.map((m) => ({ name: m.node.nodeId, usedBytes: m.node.usedRealBytes, slabs: m.node.slabs.size, down: m.node.down })),
+    memoryNodes: run.memoryNodes.map((m) => {
+      const donor = m.donor as SimMemoryNode;
+      return { name: donor.nodeId, usedBytes: donor.usedRealBytes, slabs: donor.slabs.size, down: donor.down };
+    }),
     faults: run.faultLog.map((f) => ({ atNs: f.atNs, kind: f.kind, target: f.target })),
     checks: { shadowMemory: 'ok', strictReplication: [...run.strictReplication], invariants: 'ok', budgets: 'ok' },
     timeSeries: { intervalNs: run.timeSeries.intervalNs, columns: TIME_SERIES_COLUMNS, rows: run.timeSeries.rows.map((r) => [...r]) },

@@ -1,17 +1,22 @@
-// The runner: builds the rack of a scenario (fabric, memory nodes, compute nodes with their
-// registries and regions), schedules the faults, the heal phase and the sampler, runs the engine
-// to the end, checks, and assembles the result. Pure and synchronous: the same scenario and seed
-// give the same events, digest and result.
+// The runner: builds the rack of a scenario (the NIC model, memory nodes and compute nodes as
+// SimFabric nodes of a SimNetwork), boots it (every compute node connects to every memory node
+// and asks its capacity, through krdma's Fabric port), then gives each compute node a dvs
+// NodeRegistry of production `remote` backends (createRemoteBackend) fed by the fabric's peer
+// events, builds the regions, schedules the faults, the heal phase and the sampler, runs the
+// engine to the end, checks, and assembles the result. Pure and synchronous: the same scenario
+// and seed give the same events, digest and result.
 
-import { NodeRegistry } from '@rackmem/dvs';
+import { createRemoteBackend, NodeRegistry, type Backend } from '@rackmem/dvs';
 import { VM_COUNTER_NAMES, VmError, type BuggifyHook, type BuggifySite } from '@rackmem/vm';
 import { nodeMajorVersion } from '../../adapters/runtime-identity.js';
 import type { EventHandler } from '../engine.js';
 import { Simulation } from '../simulation.js';
 import { SimCheckError, type RunIdentity, type SimCheckCode } from '../checks/errors.js';
-import { Fabric } from '../model/fabric.js';
-import { SimMemoryNode, SimRemoteBackend, STORAGE_SCALE, type ClassSelector } from '../model/memory-node.js';
+import { STORAGE_SCALE } from '../model/memory-node.js';
+import { NicModel } from '../model/nic-model.js';
 import { NIC_PRESETS, type NicParams } from '../model/nic-presets.js';
+import { SIM_DEFAULT_PORT, type SimFabric } from '../model/sim-fabric.js';
+import { SimNetwork } from '../model/sim-network.js';
 import { SimRegion } from '../rack/sim-region.js';
 import { scenarioDigest } from '../scenario/canonical.js';
 import { FAULT_PATH_PRESETS, type FaultPathCosts, type FaultSpec, type Scenario } from '../scenario/scenario.js';
@@ -50,16 +55,8 @@ export interface RunScenarioOptions {
 /** Compute node of the rack. */
 interface ComputeHost {
   name: string;
-  host: number;
+  fabric: SimFabric;
   registry: NodeRegistry;
-  selector: ClassSelector;
-}
-
-/** Memory node of the rack with its failure-detector state. */
-interface MemoryHost {
-  node: SimMemoryNode;
-  markedLost: boolean;
-  unreachable: boolean;
 }
 
 /** One run of a scenario. Use `runScenario` unless you need to step it. */
@@ -69,12 +66,14 @@ export class ScenarioRun {
   readonly effective: Scenario;
   readonly identity: RunIdentity;
   readonly sim: Simulation;
-  readonly fabric: Fabric;
+  /** The NIC / link timing model, and the rack's nodes over it (krdma's Fabric port per node). */
+  readonly nic: NicModel;
+  readonly network: SimNetwork;
   readonly params: NicParams;
   readonly costs: FaultPathCosts;
   readonly regions: SimRegion[] = [];
   readonly regionNodes: string[] = [];
-  readonly memory: MemoryHost[] = [];
+  readonly memoryNodes: SimFabric[] = [];
   readonly computes: ComputeHost[] = [];
   readonly timeSeries: TimeSeries;
   readonly faultLog: { atNs: number; kind: string; target: string }[] = [];
@@ -105,24 +104,31 @@ export class ScenarioRun {
     this.params = { ...NIC_PRESETS[preset], ...overrides };
     const { preset: costPreset, ...costOverrides } = sc.faultPath;
     this.costs = { ...FAULT_PATH_PRESETS[costPreset], ...costOverrides };
-    this.fabric = new Fabric(this.sim.engine, this.params, streams.stream('faults/latency'));
+    this.nic = new NicModel(this.sim.engine, this.params, streams.stream('faults/latency'));
+    this.network = new SimNetwork(this.sim.engine, this.nic, { storageScale: STORAGE_SCALE });
     this.actionHandler = { kindId: 0x41, onEvent: (action) => action() };
     this.sampleHandler = { kindId: 0x53, onEvent: () => this.sample() };
     this.timeSeries = new TimeSeries(sc.run.sampleIntervalNs, sc.run.maxTimeSeriesRows);
 
     for (const m of sc.memoryNodes) {
-      const host = this.fabric.addHost(m.name);
-      this.memory.push({ node: new SimMemoryNode(m.name, host, Math.floor(m.capacityBytes / STORAGE_SCALE)), markedLost: false, unreachable: false });
+      this.memoryNodes.push(this.network.addNode({ nodeName: m.name, donorCapacityBytes: Math.floor(m.capacityBytes / STORAGE_SCALE) }));
     }
+    const computeFabrics = sc.computeNodes.map((c) => this.network.addNode({ nodeName: c.name }));
+    const backends = this.boot(computeFabrics);
     const buggify = sc.buggify ? this.buggifyHook() : undefined;
     const faultedNodes = new Set(sc.faults.filter((f) => f.kind === 'crash' || f.kind === 'lost-connection').map((f) => (f as { node: string }).node));
     let total: number | undefined = 0;
-    for (const c of sc.computeNodes) {
-      const host = this.fabric.addHost(c.name);
-      const selector: ClassSelector = { opClass: 0, issueAtNs: 0 };
-      const registry = new NodeRegistry(this.memory.map((m) => new SimRemoteBackend(this.fabric, m.node, host, selector, this.sim.engine)));
-      const compute: ComputeHost = { name: c.name, host, registry, selector };
-      this.computes.push(compute);
+    sc.computeNodes.forEach((c, ci) => {
+      const fabric = computeFabrics[ci];
+      const registry = new NodeRegistry(backends[ci]);
+      // Peer events feed the registry, as the production runtime does (apps/node remote-storage).
+      fabric.onPeerEvent((event) => {
+        const name = event.peer.nodeName;
+        if (name === null || registry.indexOf(name) < 0) return;
+        if (event.kind === 'lost' || event.kind === 'closed') registry.markLost(name);
+        else if (event.kind === 'up') registry.markHealthy(name);
+      });
+      this.computes.push({ name: c.name, fabric, registry });
       for (const spec of c.regions) {
         const workload = createWorkload(spec.workload, (name) => streams.stream(name), {
           streamPrefix: `workload/${spec.name}`,
@@ -133,7 +139,7 @@ export class ScenarioRun {
         const region = new SimRegion(spec, workload, {
           engine: this.sim.engine,
           registry,
-          selector,
+          fabric,
           costs: this.costs,
           quantumNs: sc.mmu.quantumNs,
           batchAccesses: sc.mmu.batchAccesses,
@@ -148,13 +154,46 @@ export class ScenarioRun {
         this.regionNodes.push(c.name);
         this.strictReplication.push(spec.replication >= 2 && faultedNodes.size <= spec.replication - 1);
       }
-    }
+    });
     this.accessesTotal = total;
     this.regionsRunning = this.regions.length;
     for (const f of sc.faults) this.scheduleFault(f);
     if (sc.healAtNs !== undefined) this.at(sc.healAtNs, () => this.heal());
     for (const region of this.regions) region.start();
     this.sampleEvent = this.sim.engine.schedule(sc.run.sampleIntervalNs, this.sampleHandler, undefined);
+  }
+
+  /**
+   * Boots the rack before the application starts: every compute node connects to every memory
+   * node (the handshake's round trips) and asks its capacity (a stats RPC), as the production
+   * runtime does before it opens remote storage; returns each compute node's remote backends.
+   */
+  private boot(computeFabrics: SimFabric[]): Backend[][] {
+    const failures: string[] = [];
+    const backends: Backend[][] = computeFabrics.map(() => []);
+    computeFabrics.forEach((fabric, ci) => {
+      this.memoryNodes.forEach((memory, mi) => {
+        const name = memory.identity.nodeName;
+        fabric.connect({ host: name, port: SIM_DEFAULT_PORT }, (status, peer, reason) => {
+          if (status !== 'ok' || peer.id === null) {
+            failures.push(`${fabric.identity.nodeName} -> ${name}: ${status} (${reason ?? ''})`);
+            return;
+          }
+          const peerId = peer.id;
+          fabric.stats(peerId, (statsStatus, stats, statsReason) => {
+            if (statsStatus !== 'ok' || stats === null) {
+              failures.push(`${fabric.identity.nodeName} stats of ${name}: ${statsStatus} (${statsReason ?? ''})`);
+              return;
+            }
+            const capacityBytes = stats.capacityBytes - stats.usedBytes + stats.peerUsedBytes;
+            backends[ci][mi] = createRemoteBackend({ fabric, peer: peerId, nodeId: name, capacityBytes });
+          });
+        });
+      });
+    });
+    this.sim.engine.run();
+    if (failures.length > 0) throw new Error(`the simulated rack did not boot: ${failures.join('; ')}`);
+    return backends;
   }
 
   /** Threads still running in all regions. */
@@ -183,7 +222,7 @@ export class ScenarioRun {
       const stuck = this.regions.filter((r) => r.threadsRunning > 0).map((r) => {
         const g = r.engine.gauges();
         const c = r.engine.counters.counts;
-        return `${r.name}: ${r.threadsRunning} running, ${g.waiting_faults} faults waiting for a frame, ${g.writeback_queue} pages queued for write-back, ${c[VM_COUNTER_NAMES.indexOf('writeback_failed')]} failed write-back batches, ${this.fabric.opsInFlight} storage ops in flight`;
+        return `${r.name}: ${r.threadsRunning} running, ${g.waiting_faults} faults waiting for a frame, ${g.writeback_queue} pages queued for write-back, ${c[VM_COUNTER_NAMES.indexOf('writeback_failed')]} failed write-back batches, ${this.nic.opsInFlight} storage ops in flight`;
       });
       this.fail('liveness', `${this.threadsRunning} thread(s) did not finish within run.maxSimulatedNs = ${untilNs} ns (${stuck.join('; ')})`);
     }
@@ -248,7 +287,7 @@ export class ScenarioRun {
       }
     }
     let bytes = 0;
-    for (let h = 0; h < this.fabric.hostNames.length; h++) bytes += this.fabric.egressBytes[h];
+    for (let h = 0; h < this.nic.hostNames.length; h++) bytes += this.nic.egressBytes[h];
     this.timeSeries.record(engine.now(), faults, accesses, resident, bytes);
     if (this.sampling) this.sampleEvent = engine.schedule(this.timeSeries.intervalNs, this.sampleHandler, undefined);
   }
@@ -269,12 +308,8 @@ export class ScenarioRun {
     this.sim.engine.scheduleAt(Math.max(timeNs, this.sim.engine.now()), this.actionHandler, action);
   }
 
-  private memoryHost(name: string): MemoryHost {
-    return this.memory.find((m) => m.node.nodeId === name) as MemoryHost;
-  }
-
   private hostIndex(name: string): number {
-    return this.fabric.hostNames.indexOf(name);
+    return this.nic.hostNames.indexOf(name);
   }
 
   private log(kind: string, target: string): void {
@@ -282,34 +317,25 @@ export class ScenarioRun {
   }
 
   private scheduleFault(f: FaultSpec): void {
-    const detectNs = this.params.failureDetectNs;
     switch (f.kind) {
       case 'crash': {
-        const m = this.memoryHost(f.node);
+        const node = this.network.node(f.node);
         this.at(f.atNs, () => {
-          if (this.healed || m.node.down) return;
+          if (this.healed || node.down) return;
           this.log('crash', f.node);
-          this.fabric.crash(m.node.host);
-          m.node.crash();
-          this.at(this.sim.engine.now() + detectNs, () => {
-            if (m.node.down) this.markLost(m);
-          });
+          this.network.crash(f.node);
         });
-        if (f.restartAtNs !== undefined) this.at(f.restartAtNs, () => this.restart(m));
+        if (f.restartAtNs !== undefined) this.at(f.restartAtNs, () => this.restart(node));
         break;
       }
       case 'lost-connection': {
-        const m = this.memoryHost(f.node);
+        const node = this.network.node(f.node);
         this.at(f.fromNs, () => {
-          if (this.healed || m.unreachable || m.node.down) return;
+          if (this.healed || node.cutOff || node.down) return;
           this.log('lost-connection', f.node);
-          m.unreachable = true;
-          this.fabric.setUnreachable(m.node.host, true);
-          this.at(this.sim.engine.now() + detectNs, () => {
-            if (m.unreachable) this.markLost(m);
-          });
+          this.network.setReachable(f.node, false);
         });
-        this.at(f.untilNs, () => this.reconnect(m));
+        this.at(f.untilNs, () => this.reconnect(node));
         break;
       }
       case 'slow-link': {
@@ -317,9 +343,9 @@ export class ScenarioRun {
         this.at(f.fromNs, () => {
           if (this.healed) return;
           this.log('slow-link', f.host);
-          this.fabric.setLinkBandwidthFactor(host, f.bandwidthFactor);
+          this.nic.setLinkBandwidthFactor(host, f.bandwidthFactor);
         });
-        this.at(f.untilNs, () => this.fabric.setLinkBandwidthFactor(host, 1));
+        this.at(f.untilNs, () => this.nic.setLinkBandwidthFactor(host, 1));
         break;
       }
       case 'latency-spike': {
@@ -327,9 +353,9 @@ export class ScenarioRun {
         this.at(f.fromNs, () => {
           if (this.healed) return;
           this.log('latency-spike', f.host);
-          this.fabric.setLatencySpike(host, f.extraMeanNs);
+          this.nic.setLatencySpike(host, f.extraMeanNs);
         });
-        this.at(f.untilNs, () => this.fabric.setLatencySpike(host, 0));
+        this.at(f.untilNs, () => this.nic.setLatencySpike(host, 0));
         break;
       }
       case 'set-budget': {
@@ -344,46 +370,28 @@ export class ScenarioRun {
     }
   }
 
-  private markLost(m: MemoryHost): void {
-    if (m.markedLost) return;
-    m.markedLost = true;
-    for (const c of this.computes) c.registry.markLost(m.node.nodeId);
+  private restart(node: SimFabric): void {
+    if (!node.down) return;
+    this.log('restart', node.identity.nodeName);
+    this.network.restart(node.identity.nodeName);
   }
 
-  private restart(m: MemoryHost): void {
-    if (!m.node.down) return;
-    this.log('restart', m.node.nodeId);
-    this.markLost(m);
-    this.fabric.restart(m.node.host);
-    m.node.restart();
-    m.markedLost = false;
-    for (const c of this.computes) c.registry.markHealthy(m.node.nodeId);
-  }
-
-  private reconnect(m: MemoryHost): void {
-    if (!m.unreachable) return;
-    this.log('reconnect', m.node.nodeId);
-    m.unreachable = false;
-    this.fabric.setUnreachable(m.node.host, false);
-    if (m.markedLost) {
-      // Declared dead while cut off: the rack treats it as a new, empty node.
-      this.fabric.restart(m.node.host);
-      m.node.restart();
-      m.markedLost = false;
-      for (const c of this.computes) c.registry.markHealthy(m.node.nodeId);
-    }
+  private reconnect(node: SimFabric): void {
+    if (!node.cutOff) return;
+    this.log('reconnect', node.identity.nodeName);
+    this.network.setReachable(node.identity.nodeName, true);
   }
 
   private heal(): void {
     this.healed = true;
     this.log('heal', '*');
-    for (const m of this.memory) {
-      this.restart(m);
-      this.reconnect(m);
+    for (const node of this.memoryNodes) {
+      this.restart(node);
+      this.reconnect(node);
     }
-    for (let h = 0; h < this.fabric.hostNames.length; h++) {
-      this.fabric.setLinkBandwidthFactor(h, 1);
-      this.fabric.setLatencySpike(h, 0);
+    for (let h = 0; h < this.nic.hostNames.length; h++) {
+      this.nic.setLinkBandwidthFactor(h, 1);
+      this.nic.setLatencySpike(h, 0);
     }
   }
 

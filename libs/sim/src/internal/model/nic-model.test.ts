@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Simulation } from '../simulation.js';
-import { Fabric, OpClass, OpKind, type FabricOp } from './fabric.js';
+import { NicModel, OpClass, OpKind, type NicOp } from './nic-model.js';
 import { NIC_PRESETS, type NicParams } from './nic-presets.js';
 
 interface Done {
@@ -12,12 +12,12 @@ interface Done {
 
 function setup(params: NicParams = NIC_PRESETS.fdr56) {
   const sim = new Simulation({ seed: 1 });
-  const fabric = new Fabric(sim.engine, params, sim.streams.stream('faults/latency'));
+  const fabric = new NicModel(sim.engine, params, sim.streams.stream('faults/latency'));
   const compute = fabric.addHost('c0');
   const memory = fabric.addHost('m0');
   const done: Done[] = [];
   const completion = {
-    complete(op: FabricOp, status: string) {
+    complete(op: NicOp, status: string) {
       done.push({ atNs: sim.engine.now(), status, serial: op.serial, cls: op.cls });
     },
   };

@@ -1,4 +1,4 @@
-// The simulated NIC and fabric (LogGP costs, simulation.md §2.5). Per host: a NIC engine (a FIFO
+// The simulated NIC and links of a rack (LogGP costs, simulation.md §2.5). Per host: a NIC engine (a FIFO
 // server at the message rate), a PCIe FIFO server for payload DMA plus a latency per crossing,
 // and one link with a FIFO per direction (egress = host to switch, ingress = switch to host)
 // serialising MTU packets store-and-forward. Per queue pair (compute host x memory host): at
@@ -11,6 +11,9 @@
 // NIC, payload DMA, egress), ARRIVE (request at the remote host: ingress, remote NIC / CPU, the
 // storage effect, reply egress), RETURN (reply at the issuer: ingress, DMA, CQE) and COMPLETE
 // (poll; the completion callback runs). Op records are pooled: nothing is allocated per event.
+//
+// This is the timing model underneath `SimFabric` (the simulator's implementation of krdma's
+// Fabric port, sim-fabric.ts); it knows hosts, queue pairs and bytes, not peers or slabs.
 
 import type { Engine, EventHandler } from '../engine.js';
 import type { RandomStream } from '../random-stream.js';
@@ -21,47 +24,57 @@ export const OpKind = { Read: 0, Write: 1, Rpc: 2 } as const;
 /** Queue classes at a queue pair: demand before prefetch. */
 export const OpClass = { Demand: 0, Prefetch: 1 } as const;
 
-/** Status strings shared with the storage port. */
-export type OpStatus = 'ok' | 'timeout' | 'peer-lost' | 'lost' | 'error' | 'no-space' | 'not-found' | 'rejected';
+/** Completion status of an operation: the statuses of krdma's Fabric port. */
+export type NicStatus = 'ok' | 'timeout' | 'peer-lost' | 'rejected' | 'no-space' | 'busy' | 'error';
 
 /**
  * What an operation does at the remote host, called at ARRIVE (the moment the request is
- * served) when the host is up and reachable. Returns the status the issuer will see.
+ * served) when the host is up and reachable. Returns the status the issuer will see, or
+ * 'pending' for an RPC whose reply is posted later with {@link NicModel.reply}.
  */
 export interface RemoteEffect {
-  apply(op: FabricOp): OpStatus;
+  apply(op: NicOp): NicStatus | 'pending';
 }
 
 /** Completion of an operation (called at COMPLETE). */
 export interface OpCompletion {
-  complete(op: FabricOp, status: OpStatus): void;
+  complete(op: NicOp, status: NicStatus): void;
 }
 
 /** A pooled operation record; valid until its completion returns. */
-export class FabricOp {
+export class NicOp {
   serial = 0;
   kind = 0;
   cls = 0;
   src = 0;
   dst = 0;
-  /** Payload bytes moved (real, unscaled). */
+  /** Payload bytes moved (real, unscaled); for an RPC, the request's payload bytes. */
   bytes = 0;
+  /** RPC only: payload bytes of the reply. */
+  replyBytes = 0;
   issueNs = 0;
   incarnation = 0;
-  status: OpStatus = 'ok';
+  status: NicStatus = 'ok';
   firstArrivalNs = 0;
   lastArrivalNs = 0;
   wireBytes = 0;
   lastPacketWireBytes = 0;
   effect: RemoteEffect | null = null;
   completion: OpCompletion | null = null;
-  /** Free fields for the owner (storage callbacks, slab, offset, buffer). */
+  /** Free fields for the owner (callbacks, request code, slab, offset, buffer, connection). */
   ctx: unknown = null;
+  method = 0;
+  arg = 0;
   slab = 0;
   offsetBytes = 0;
   buffer: Uint8Array | null = null;
+  link: unknown = null;
+  aux: unknown = null;
   result = 0;
-  next: FabricOp | null = null;
+  /** RPC with a deferred reply: when the handler's CPU time ends, and whether the reply is still due. */
+  handlerDoneNs = 0;
+  awaitingReply = false;
+  next: NicOp | null = null;
 }
 
 const STAGE_ARRIVE = 1;
@@ -90,8 +103,8 @@ export interface FabricCounters {
   maxQueuedAtQp: number;
 }
 
-/** The simulated fabric of one rack. */
-export class Fabric {
+/** The simulated NICs, PCIe and links of one rack. */
+export class NicModel {
   readonly params: NicParams;
   readonly hostNames: string[] = [];
   readonly counters: FabricCounters = { reads: 0, writes: 0, rpcs: 0, failedOps: 0, readBytes: 0, writeBytes: 0, maxQueuedAtQp: 0 };
@@ -115,10 +128,11 @@ export class Fabric {
   private readonly qpReads = new Map<number, number>();
   private readonly qpWrites = new Map<number, number>();
   private readonly qpQueues = new Map<number, QpQueues>();
-  private pool: FabricOp[] = [];
+  private pool: NicOp[] = [];
   private serials = 0;
   private inFlight = 0;
-  private readonly handler: EventHandler<FabricOp>;
+  private readonly handler: EventHandler<NicOp>;
+  private readonly timeoutHandler: EventHandler<NicOp>;
 
   constructor(engine: Engine, params: NicParams, spikes: RandomStream) {
     this.engine = engine;
@@ -128,6 +142,7 @@ export class Fabric {
     this.pcieNsPerByte = 8 / params.pcieGbps;
     this.gapNs = Math.max(1, Math.round(1000 / params.nicMsgRateMps));
     this.handler = { kindId: 0x46, onEvent: (op, stage) => this.onStage(op, stage) };
+    this.timeoutHandler = { kindId: 0x47, onEvent: (op, serial) => this.replyTimedOut(op, serial) };
   }
 
   /** Adds a host (compute or memory node); returns its index. */
@@ -197,12 +212,16 @@ export class Fabric {
   // ------------------------------------------------------------------ issuing
 
   /** Takes a pooled op record; fill its fields and pass it to `issue`. */
-  take(): FabricOp {
-    const op = this.pool.pop() ?? new FabricOp();
+  take(): NicOp {
+    const op = this.pool.pop() ?? new NicOp();
     op.serial = ++this.serials;
     op.next = null;
     op.status = 'ok';
     op.result = 0;
+    op.replyBytes = 0;
+    op.method = 0;
+    op.arg = 0;
+    op.awaitingReply = false;
     return op;
   }
 
@@ -210,7 +229,7 @@ export class Fabric {
    * Issues an op at `startNs` (>= now; the CPU time before the post is the caller's). READs and
    * WRITEs respect the queue pair's outstanding limits; the rest wait, demand first.
    */
-  issue(op: FabricOp, startNs: number): void {
+  issue(op: NicOp, startNs: number): void {
     this.inFlight++;
     op.issueNs = startNs;
     op.incarnation = this.faults[op.dst].incarnation;
@@ -239,14 +258,14 @@ export class Fabric {
 
   // ------------------------------------------------------------------ stages
 
-  private onStage(op: FabricOp, stage: number): void {
+  private onStage(op: NicOp, stage: number): void {
     if (stage === STAGE_ARRIVE) this.arrive(op);
     else if (stage === STAGE_RETURN) this.returned(op);
     else this.complete(op);
   }
 
   /** Posting, doorbell, sender NIC, payload DMA and egress of the request. */
-  private post(op: FabricOp, startNs: number): void {
+  private post(op: NicOp, startNs: number): void {
     const p = this.params;
     const src = op.src;
     let t = startNs + p.postNs + p.pcieNs; // build + post the WR, doorbell / WQE fetch over PCIe
@@ -273,7 +292,7 @@ export class Fabric {
   }
 
   /** The request reaches the remote host. */
-  private arrive(op: FabricOp): void {
+  private arrive(op: NicOp): void {
     const p = this.params;
     const dst = op.dst;
     const f = this.faults[dst];
@@ -297,7 +316,7 @@ export class Fabric {
       t = this.nicServe(dst, t);
       firstReady = t;
       allReady = t;
-      replyPayload = op.kind === OpKind.Rpc ? p.rpcBytes : op.kind === OpKind.Read ? op.bytes : 0;
+      replyPayload = op.kind === OpKind.Rpc ? op.replyBytes : op.kind === OpKind.Read ? op.bytes : 0;
       if (op.kind === OpKind.Write) {
         // The payload is copied out of the receive buffer by the CPU (counted in rpcHandlerNs).
         const dmaStart = Math.max(inEnd, this.pcieBusy[dst]);
@@ -323,13 +342,48 @@ export class Fabric {
       const dmaStart = Math.max(inEnd, this.pcieBusy[dst]);
       this.pcieBusy[dst] = dmaStart + Math.round(op.bytes * this.pcieNsPerByte);
     }
-    op.status = op.effect === null ? 'ok' : op.effect.apply(op);
+    const status = op.effect === null ? 'ok' : op.effect.apply(op);
+    if (status === 'pending') {
+      // The handler answers later (NicModel.reply); the issuer gives up after the op timeout.
+      op.awaitingReply = true;
+      op.handlerDoneNs = this.cpuBusy[dst];
+      this.engine.scheduleAt(Math.max(this.engine.now(), op.issueNs + p.opTimeoutNs), this.timeoutHandler, op, op.serial);
+      return;
+    }
+    op.status = status;
+    if (op.kind === OpKind.Rpc) replyPayload = op.replyBytes;
     this.egress(op, dst, replyPayload, 0, firstReady, allReady, op.src);
     this.engine.scheduleAt(op.firstArrivalNs, this.handler, op, STAGE_RETURN, op.serial);
   }
 
+  /**
+   * Posts the reply of an RPC whose effect answered 'pending' (set `replyBytes` first). A reply
+   * after the op timed out, or from a host that crashed or restarted since, is dropped. `serial`
+   * is the op's serial when the effect ran (the record is pooled). Returns whether it was posted.
+   */
+  reply(op: NicOp, serial: number, status: NicStatus): boolean {
+    if (op.serial !== serial || !op.awaitingReply) return false;
+    const f = this.faults[op.dst];
+    if (f.down || f.incarnation !== op.incarnation) return false;
+    op.awaitingReply = false;
+    op.status = status;
+    const p = this.params;
+    const t = this.nicServe(op.dst, Math.max(this.engine.now(), op.handlerDoneNs) + p.postNs + p.pcieNs);
+    this.egress(op, op.dst, op.replyBytes, 0, t, t, op.src);
+    this.engine.scheduleAt(op.firstArrivalNs, this.handler, op, STAGE_RETURN, op.serial);
+    return true;
+  }
+
+  private replyTimedOut(op: NicOp, serial: number): void {
+    if (op.serial !== serial || !op.awaitingReply) return;
+    op.awaitingReply = false;
+    op.status = this.faults[op.dst].down ? 'peer-lost' : 'timeout';
+    this.counters.failedOps++;
+    this.complete(op);
+  }
+
   /** The reply reaches the issuer: ingress, DMA of the payload and the CQE. */
-  private returned(op: FabricOp): void {
+  private returned(op: NicOp): void {
     const p = this.params;
     const src = op.src;
     const inEnd = this.ingress(op, src);
@@ -343,7 +397,7 @@ export class Fabric {
     this.engine.scheduleAt(done + p.pollNs, this.handler, op, STAGE_COMPLETE, op.serial);
   }
 
-  private complete(op: FabricOp): void {
+  private complete(op: NicOp): void {
     this.inFlight--;
     if (op.kind !== OpKind.Rpc) {
       const isRead = op.kind === OpKind.Read;
@@ -368,6 +422,8 @@ export class Fabric {
     op.effect = null;
     op.ctx = null;
     op.buffer = null;
+    op.link = null;
+    op.aux = null;
     this.pool.push(op);
   }
 
@@ -381,7 +437,7 @@ export class Fabric {
   }
 
   /** Egress of a message of `payload` bytes from `host`: sets the op's arrival times at the switch. */
-  private egress(op: FabricOp, host: number, payload: number, extra: number, firstReady: number, allReady: number, peer: number): void {
+  private egress(op: NicOp, host: number, payload: number, extra: number, firstReady: number, allReady: number, peer: number): void {
     const p = this.params;
     const packets = payload <= p.mtuBytes ? 1 : Math.ceil(payload / p.mtuBytes);
     const wire = payload + extra + packets * p.headerBytes;
@@ -407,7 +463,7 @@ export class Fabric {
   }
 
   /** Ingress (switch to host) of the op's current message: returns when the last packet is in. */
-  private ingress(op: FabricOp, host: number): number {
+  private ingress(op: NicOp, host: number): number {
     const slow = this.faults[host].slowPermille;
     const k = slow === 1000 ? this.linkNsPerByte : (this.linkNsPerByte * slow) / 1000;
     const now = this.engine.now();
@@ -423,12 +479,12 @@ export class Fabric {
 
 /** The two waiting queues of one queue pair, for reads and for writes. */
 class QpQueues {
-  private readonly heads: (FabricOp | null)[] = [null, null, null, null];
-  private readonly tails: (FabricOp | null)[] = [null, null, null, null];
+  private readonly heads: (NicOp | null)[] = [null, null, null, null];
+  private readonly tails: (NicOp | null)[] = [null, null, null, null];
   private readonly sizes = [0, 0, 0, 0];
 
   /** Queues an op (index: reads 0/1, writes 2/3 by class); returns that queue kind's depth. */
-  push(op: FabricOp, isRead: boolean): number {
+  push(op: NicOp, isRead: boolean): number {
     const q = (isRead ? 0 : 2) + (op.cls === OpClass.Prefetch ? 1 : 0);
     op.next = null;
     const tail = this.tails[q];
@@ -441,7 +497,7 @@ class QpQueues {
   }
 
   /** The next op to post, demand first. */
-  pop(isRead: boolean): FabricOp | null {
+  pop(isRead: boolean): NicOp | null {
     const base = isRead ? 0 : 2;
     for (let q = base; q < base + 2; q++) {
       const head = this.heads[q];
