@@ -194,7 +194,7 @@ export class NicModel {
     return this.faults[host].incarnation;
   }
 
-  /** Make a host unreachable (requests time out) or reachable again. */
+  /** Make a host unreachable (requests to it, and its own requests, time out) or reachable again. */
   setUnreachable(host: number, unreachable: boolean): void {
     this.faults[host].unreachable = unreachable;
   }
@@ -296,8 +296,9 @@ export class NicModel {
     const p = this.params;
     const dst = op.dst;
     const f = this.faults[dst];
-    if (f.down || f.unreachable || f.incarnation !== op.incarnation) {
-      op.status = f.unreachable && !f.down && f.incarnation === op.incarnation ? 'timeout' : 'peer-lost';
+    const cutOffIssuer = this.faults[op.src].unreachable;
+    if (f.down || f.unreachable || f.incarnation !== op.incarnation || cutOffIssuer) {
+      op.status = (f.unreachable || cutOffIssuer) && !f.down && f.incarnation === op.incarnation ? 'timeout' : 'peer-lost';
       this.counters.failedOps++;
       const at = Math.max(this.engine.now(), op.issueNs + p.opTimeoutNs);
       this.engine.scheduleAt(at, this.handler, op, STAGE_COMPLETE, op.serial);

@@ -398,3 +398,20 @@ describe('SimFabric: completion contract', () => {
     );
   });
 });
+
+describe('SimFabric: a cut-off compute node', () => {
+  it('its own requests time out; declared lost, it re-dials when reachable again', () => {
+    const { c0, net, events, connect, alloc, status, run, now } = rack();
+    const peer = connect(c0);
+    const slab = alloc(c0, peer, 64).slab as RemoteSlab;
+    net.setReachable('c0', false);
+    const t0 = now();
+    expect(status((done) => c0.read(peer, slab, 0, new Uint8Array(8), done))).toMatchObject({ status: 'timeout', atNs: t0 + FDR.opTimeoutNs });
+    run();
+    expect(events.filter((e) => e.kind === 'lost').map((e) => [e.node, e.peer])).toEqual([['m0', 'c0'], ['c0', 'm0']]);
+    net.setReachable('c0', true);
+    run();
+    expect(events.filter((e) => e.node === 'c0').map((e) => e.kind)).toEqual(['up', 'lost', 'up']);
+    expect(alloc(c0, peer, 64).status).toBe('ok');
+  });
+});
