@@ -85,6 +85,8 @@ describe('the remote backend over the krdma Fabric (loopback)', () => {
     }
     expect(lost).toEqual([]);
     expect(region.counters().replica_lost).toBeGreaterThan(0);
+    // The killed donor freed what it lent: its backend no longer counts those slabs as used.
+    expect(r.backends[0].freeBytes()).toBe(r.backends[0].capacityBytes());
   });
 
   it('with one replica, pages on a killed donor are reported lost and read as lost, never as zeros', () => {

@@ -29,6 +29,15 @@ export function createRemoteBackend(options: RemoteBackendOptions): Backend {
   const slabs = new Map<number, RemoteSlab>();
   let nextSlab = 1;
   let usedBytes = 0;
+  // A lost donor frees what it lent us (krdma's DonorService does on peer loss): forget our slabs
+  // so the capacity we report is right when it comes back (a restarted donor is empty).
+  let generation = 0;
+  const forgetOnLoss = (status: FabricStatus): void => {
+    if (status !== 'peer-lost' || slabs.size === 0) return;
+    slabs.clear();
+    usedBytes = 0;
+    generation++;
+  };
   return {
     nodeId: options.nodeId ?? `peer-${peer}`,
     capacityBytes: () => capacityBytes,
@@ -39,9 +48,11 @@ export function createRemoteBackend(options: RemoteBackendOptions): Backend {
         return;
       }
       usedBytes += sizeBytes;
+      const allocGeneration = generation;
       fabric.allocSlab(peer, sizeBytes, (status, slab) => {
         if (status !== 'ok' || slab === null) {
-          usedBytes -= sizeBytes;
+          if (allocGeneration === generation) usedBytes -= sizeBytes;
+          forgetOnLoss(status);
           done(ioStatusOf(status === 'ok' ? 'error' : status), -1);
           return;
         }
@@ -64,7 +75,10 @@ export function createRemoteBackend(options: RemoteBackendOptions): Backend {
         done('lost');
         return;
       }
-      fabric.read(peer, remote, offsetBytes, into, (status) => done(ioStatusOf(status)));
+      fabric.read(peer, remote, offsetBytes, into, (status) => {
+        forgetOnLoss(status);
+        done(ioStatusOf(status));
+      });
     },
     write(slab: number, offsetBytes: number, data: Uint8Array, done: IoDone): void {
       const remote = slabs.get(slab);
@@ -72,7 +86,10 @@ export function createRemoteBackend(options: RemoteBackendOptions): Backend {
         done('lost');
         return;
       }
-      fabric.write(peer, remote, offsetBytes, data, (status) => done(ioStatusOf(status)));
+      fabric.write(peer, remote, offsetBytes, data, (status) => {
+        forgetOnLoss(status);
+        done(ioStatusOf(status));
+      });
     },
   };
 }
