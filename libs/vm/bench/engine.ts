@@ -40,7 +40,7 @@ function drain(engine: PagingEngine): void {
   }
 }
 
-function run(policySet: PolicySetName): { faultsPerSecond: number; metadataBytesPerPage: number; faults: number } {
+function run(policySet: PolicySetName): { faultsPerSecond: number; metadataBytesPerPage: number; metadataBytesPerFrame: number; faults: number } {
   const engine = new PagingEngine({ pageCount, localPages: pageCount >>> 2, policySet, prefetch: 'none' });
   const random = makeRandom(42);
   // Warm up: touch every page once so the region is full and 75% of it is in storage.
@@ -59,7 +59,7 @@ function run(policySet: PolicySetName): { faultsPerSecond: number; metadataBytes
   }
   const seconds = (performance.now() - start) / 1000;
   engine.checkInvariants();
-  return { faultsPerSecond: Math.round(faults / seconds), metadataBytesPerPage: engine.metadataBytesPerPage(), faults };
+  return { faultsPerSecond: Math.round(faults / seconds), metadataBytesPerPage: engine.metadataBytesPerPage(), metadataBytesPerFrame: engine.metadataBytesPerFrame(), faults };
 }
 
 function median(values: number[]): number {
@@ -69,11 +69,13 @@ function median(values: number[]): number {
 
 const results: Record<string, number[]> = { rackmem2021: [], improved: [] };
 let metadataBytesPerPage = 0;
+let metadataBytesPerFrame = 0;
 for (let r = 0; r < repetitions; r++) {
   for (const set of ['rackmem2021', 'improved'] as const) {
     const result = run(set);
     results[set].push(result.faultsPerSecond);
     metadataBytesPerPage = Math.max(metadataBytesPerPage, result.metadataBytesPerPage);
+    metadataBytesPerFrame = Math.max(metadataBytesPerFrame, result.metadataBytesPerFrame);
   }
 }
 console.log(JSON.stringify({
@@ -85,6 +87,7 @@ console.log(JSON.stringify({
   faultsPerSecond: median(results.rackmem2021),
   faultsPerSecondImproved: median(results.improved),
   metadataBytesPerPage: Number(metadataBytesPerPage.toFixed(3)),
+  metadataBytesPerFrame: Number(metadataBytesPerFrame.toFixed(3)),
   goalFaultsPerSecond: 2_000_000,
   runs: results,
 }, null, 2));

@@ -460,8 +460,11 @@ describe('prefetch', () => {
 });
 
 describe('metadata', () => {
-  it('costs at most 16 bytes per page', () => {
-    const e = new PagingEngine({ pageCount: 1 << 16, localPages: 1 << 14 });
-    expect(e.metadataBytesPerPage()).toBeLessThanOrEqual(16);
+  it('costs at most 16 bytes per page, plus at most 8 bytes per local frame', () => {
+    const d = new Driver(new PagingEngine({ pageCount: 1 << 16, localPages: 1 << 12 }));
+    expect(d.engine.metadataBytesPerPage()).toBeLessThanOrEqual(16);
+    for (let p = 0; p < 1 << 13; p++) d.fault(p, true);
+    d.settle();
+    expect(d.engine.metadataBytesPerFrame()).toBeLessThanOrEqual(8); // a free stack that doubles
   });
 });

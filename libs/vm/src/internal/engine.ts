@@ -3,7 +3,7 @@ import { type BuggifyHook, resolveVmConfig, type VmConfig, type VmConfigInput } 
 import { C, VmCounters } from './counters.js';
 import { VmError } from './errors.js';
 import { FramePool } from './frame-pool.js';
-import { PageLinks, PageList } from './page-list.js';
+import { PageList, PageTable } from './page-list.js';
 import {
   FLAG_DEMANDED, FLAG_DIRTY, FLAG_PREFETCH_FETCH, FLAG_PREFETCH_MARKER, FLAG_PREFETCHED, FLAG_REMOTE_VALID, FLAG_TO_INACTIVE,
   FLAG_WRITE_PENDING, PageState, type PageStateValue,
@@ -66,10 +66,9 @@ export class PagingEngine {
   nowNs = 0;
 
   private readonly pageCount: number;
-  private readonly state: Uint8Array;
-  private readonly flags: Uint8Array;
-  private readonly frameOfPage: Int32Array;
-  private readonly links: PageLinks;
+  /** The packed page table: words[page * 4] = state | flags << 8, words[page * 4 + 1] = frame. */
+  private readonly table: PageTable;
+  private readonly w: Int32Array;
   private readonly active: PageList;
   private readonly inactive: PageList;
   private readonly waiting: PageList;
@@ -119,15 +118,13 @@ export class PagingEngine {
     this.budget = config.localPages;
     this.commands = new CommandQueue(config.maxQueuedCommands);
     this.counts = this.counters.counts;
-    this.state = new Uint8Array(config.pageCount);
-    this.flags = new Uint8Array(config.pageCount);
-    this.frameOfPage = new Int32Array(config.pageCount).fill(-1);
-    this.links = new PageLinks(config.pageCount);
-    this.active = new PageList(this.links);
-    this.inactive = new PageList(this.links);
-    this.waiting = new PageList(this.links);
-    this.wbQueue = new PageList(this.links);
-    this.batches = new WritebackBatches(this.links);
+    this.table = new PageTable(config.pageCount);
+    this.w = this.table.words;
+    this.active = new PageList(this.table);
+    this.inactive = new PageList(this.table);
+    this.waiting = new PageList(this.table);
+    this.wbQueue = new PageList(this.table);
+    this.batches = new WritebackBatches(this.table);
     this.tracking = config.dirtyTracking;
     const async = config.writebackMode === 'async';
     this.batchPages = async ? config.writebackBatchPages : 1;
@@ -148,27 +145,27 @@ export class PagingEngine {
     const counts = this.counts;
     counts[C.pgfault]++;
     counts[isWrite ? C.pgfault_write : C.pgfault_read]++;
-    switch (this.state[page] as PageStateValue) {
+    switch (this.stateOf(page) as PageStateValue) {
       case ACTIVE:
-        if (isWrite && this.tracking && !(this.flags[page] & FLAG_DIRTY)) {
+        if (isWrite && this.tracking && !(this.flagsOf(page) & FLAG_DIRTY)) {
           // A write-protect fault reported as a fault: the first write to a clean page.
           counts[C.pgfault_wp]++;
           this.markDirty(page);
-          this.commands.push(Command.Unprotect, page, this.frameOfPage[page], 0);
+          this.commands.push(Command.Unprotect, page, this.frameAt(page), 0);
         } else {
           // Another thread's fault already mapped it.
           counts[C.pgfault_collision]++;
         }
-        this.commands.push(Command.Wake, page, this.frameOfPage[page], 0);
+        this.commands.push(Command.Wake, page, this.frameAt(page), 0);
         break;
       case FETCHING:
         counts[C.pgfault_collision]++;
-        if ((this.flags[page] & (FLAG_PREFETCH_FETCH | FLAG_DEMANDED)) === FLAG_PREFETCH_FETCH) counts[C.prefetch_late]++;
-        this.flags[page] |= FLAG_DEMANDED | (isWrite ? FLAG_WRITE_PENDING : 0);
+        if ((this.flagsOf(page) & (FLAG_PREFETCH_FETCH | FLAG_DEMANDED)) === FLAG_PREFETCH_FETCH) counts[C.prefetch_late]++;
+        this.orFlags(page, FLAG_DEMANDED | (isWrite ? FLAG_WRITE_PENDING : 0));
         break;
       case WAIT_FRAME:
         counts[C.pgfault_collision]++;
-        if (isWrite) this.flags[page] |= FLAG_WRITE_PENDING;
+        if (isWrite) this.orFlags(page, FLAG_WRITE_PENDING);
         break;
       case EVICTING:
         this.faultOnEvicting(page, isWrite);
@@ -192,7 +189,7 @@ export class PagingEngine {
       case NOT_PRESENT:
         counts[C.pgfault_major]++;
         this.missOrFirstTouch(page, isWrite);
-        if (this.state[page] === FETCHING) this.prefetchAround(page, false);
+        if (this.stateOf(page) === FETCHING) this.prefetchAround(page, false);
         break;
     }
     this.afterEvent();
@@ -201,42 +198,42 @@ export class PagingEngine {
   /** The runtime saw the first write to a clean mapped page (a write-protect fault or a scan). */
   dirtied(page: number): void {
     this.checkPage(page);
-    if (this.state[page] !== ACTIVE) return; // A stale report: the page was evicted since.
+    if (this.stateOf(page) !== ACTIVE) return; // A stale report: the page was evicted since.
     this.markDirty(page);
-    this.commands.push(Command.Unprotect, page, this.frameOfPage[page], 0);
+    this.commands.push(Command.Unprotect, page, this.frameAt(page), 0);
   }
 
   /** The read issued by a Fetch or Prefetch command for `page` completed. */
   fetchDone(page: number, ok: boolean): void {
     this.checkPage(page);
-    if (this.state[page] !== FETCHING) {
-      throw new VmError('unexpected-completion', `fetchDone(${page}) but the page is ${this.state[page]}, not fetching`);
+    if (this.stateOf(page) !== FETCHING) {
+      throw new VmError('unexpected-completion', `fetchDone(${page}) but the page is ${this.stateOf(page)}, not fetching`);
     }
-    const flags = this.flags[page];
+    const flags = this.flagsOf(page);
     const wasPrefetch = (flags & FLAG_PREFETCH_FETCH) !== 0;
     const demanded = (flags & FLAG_DEMANDED) !== 0;
     const isWrite = (flags & FLAG_WRITE_PENDING) !== 0;
-    this.flags[page] = flags & ~(FLAG_PREFETCH_FETCH | FLAG_DEMANDED | FLAG_WRITE_PENDING);
+    this.setFlags(page, flags & ~(FLAG_PREFETCH_FETCH | FLAG_DEMANDED | FLAG_WRITE_PENDING));
     if (wasPrefetch) this.prefetchInFlight--;
     if (ok) {
       this.writebackPauseTicks = 0; // storage answers again
-      if (demanded || !(this.flags[page] & FLAG_REMOTE_VALID)) {
+      if (demanded || !(this.flagsOf(page) & FLAG_REMOTE_VALID)) {
         // Someone waits (or storage lost its copy meanwhile, so the frame is the only copy).
-        const marker = (this.flags[page] & FLAG_PREFETCH_MARKER) !== 0;
+        const marker = (this.flagsOf(page) & FLAG_PREFETCH_MARKER) !== 0;
         if (wasPrefetch && demanded) {
           this.counts[C.prefetch_useful]++;
           this.policy.onUseful(marker ? Math.max(1, this.policy.windowPages >>> 1) : 1);
         }
-        this.flags[page] &= ~FLAG_PREFETCH_MARKER;
+        this.andFlags(page, ~FLAG_PREFETCH_MARKER);
         this.activate(page, isWrite);
         if (marker && demanded) this.prefetchAround(page, true); // a late marker still moves the stream on
-      } else if (this.config.prefetchMapped && !(this.flags[page] & FLAG_PREFETCH_MARKER)) {
+      } else if (this.config.prefetchMapped && !(this.flagsOf(page) & FLAG_PREFETCH_MARKER)) {
         // Mapped at once: its use costs no fault (and cannot be observed).
         this.counts[C.prefetch_mapped]++;
         this.activate(page, false);
       } else {
-        this.state[page] = INACTIVE;
-        this.flags[page] |= FLAG_PREFETCHED;
+        this.setState(page, INACTIVE);
+        this.orFlags(page, FLAG_PREFETCHED);
         this.inactive.pushTail(page);
       }
     } else {
@@ -244,7 +241,7 @@ export class PagingEngine {
       if (demanded) {
         this.poison(page);
       } else {
-        this.state[page] = NOT_PRESENT;
+        this.setState(page, NOT_PRESENT);
         this.counts[C.prefetch_failed]++;
       }
     }
@@ -264,11 +261,11 @@ export class PagingEngine {
       this.writebackFailStreak++;
     }
     for (let page = list.popHead(); page >= 0; page = list.popHead()) {
-      if (this.state[page] !== EVICTING) fail(`page ${page} of batch ${batchId} is not evicting`);
-      const flags = this.flags[page];
+      if (this.stateOf(page) !== EVICTING) fail(`page ${page} of batch ${batchId} is not evicting`);
+      const flags = this.flagsOf(page);
       this.evictingFrames--;
       if (ok) {
-        this.flags[page] = (flags & ~FLAG_DIRTY) | FLAG_REMOTE_VALID;
+        this.setFlags(page, (flags & ~FLAG_DIRTY) | FLAG_REMOTE_VALID);
       } else {
         // Storage may hold part of the batch: forget it; the frame stays the only copy.
         this.commands.push(Command.Discard, page, -1, 0);
@@ -276,25 +273,25 @@ export class PagingEngine {
       if (flags & FLAG_DEMANDED) {
         // A fault waited for this write-back to finish: the page comes straight back.
         this.residentFrames++;
-        this.flags[page] &= ~(FLAG_DEMANDED | FLAG_WRITE_PENDING);
+        this.andFlags(page, ~(FLAG_DEMANDED | FLAG_WRITE_PENDING));
         this.activate(page, (flags & FLAG_WRITE_PENDING) !== 0);
       } else if (!ok) {
         this.residentFrames++;
         if (flags & FLAG_TO_INACTIVE) this.pendingToInactive--;
         else this.pendingFrees--;
-        this.flags[page] &= ~FLAG_TO_INACTIVE;
+        this.andFlags(page, ~FLAG_TO_INACTIVE);
         this.activate(page, true);
       } else if (flags & FLAG_TO_INACTIVE) {
         this.residentFrames++;
         this.pendingToInactive--;
-        this.flags[page] &= ~FLAG_TO_INACTIVE;
-        this.state[page] = INACTIVE;
+        this.andFlags(page, ~FLAG_TO_INACTIVE);
+        this.setState(page, INACTIVE);
         this.inactive.pushTail(page);
       } else {
         this.pendingFrees--;
-        this.state[page] = NOT_PRESENT;
-        this.frames.release(this.frameOfPage[page]);
-        this.frameOfPage[page] = -1;
+        this.setState(page, NOT_PRESENT);
+        this.frames.release(this.frameAt(page));
+        this.setFrame(page, -1);
         this.counts[C.free_local_page]++;
       }
     }
@@ -305,11 +302,11 @@ export class PagingEngine {
   /** Storage lost its copy of `page` (a memory node failed and no replica is left). */
   remoteLost(page: number): void {
     this.checkPage(page);
-    const flags = this.flags[page];
+    const flags = this.flagsOf(page);
     if (!(flags & FLAG_REMOTE_VALID)) return;
     this.counts[C.remote_lost]++;
-    this.flags[page] = (flags & ~FLAG_REMOTE_VALID) | FLAG_DIRTY;
-    switch (this.state[page] as PageStateValue) {
+    this.setFlags(page, (flags & ~FLAG_REMOTE_VALID) | FLAG_DIRTY);
+    switch (this.stateOf(page) as PageStateValue) {
       case NOT_PRESENT:
         this.poison(page);
         break;
@@ -320,11 +317,11 @@ export class PagingEngine {
       case INACTIVE:
         // The frame is now the only copy: it may not be dropped as a clean victim.
         this.inactive.remove(page);
-        this.flags[page] &= ~FLAG_PREFETCHED;
+        this.andFlags(page, ~FLAG_PREFETCHED);
         this.activate(page, true);
         break;
       case ACTIVE:
-        this.commands.push(Command.Unprotect, page, this.frameOfPage[page], 0);
+        this.commands.push(Command.Unprotect, page, this.frameAt(page), 0);
         break;
       default:
         // Fetching: fetchDone sees REMOTE_VALID clear. Evicting / queued: a write is on its way.
@@ -361,19 +358,19 @@ export class PagingEngine {
   /** State of `page` (a `PageState` value). */
   pageState(page: number): PageStateValue {
     this.checkPage(page);
-    return this.state[page] as PageStateValue;
+    return this.stateOf(page) as PageStateValue;
   }
 
   /** Frame holding `page`, or -1. */
   frameOf(page: number): number {
     this.checkPage(page);
-    return this.frameOfPage[page];
+    return this.frameAt(page);
   }
 
   /** Whether the engine considers `page` dirty. */
   isDirty(page: number): boolean {
     this.checkPage(page);
-    return (this.flags[page] & FLAG_DIRTY) !== 0;
+    return (this.flagsOf(page) & FLAG_DIRTY) !== 0;
   }
 
   /** Frame numbers ever handed out: the runtime's frame table needs this many entries. */
@@ -385,7 +382,7 @@ export class PagingEngine {
   copyBatchPages(batchId: number, out: Int32Array): number {
     const list = this.batches.list(batchId);
     let n = 0;
-    for (let page = list.head; page >= 0; page = this.links.next[page]) out[n++] = page;
+    for (let page = list.head; page >= 0; page = this.table.next(page)) out[n++] = page;
     return n;
   }
 
@@ -393,7 +390,7 @@ export class PagingEngine {
   batchPagesOf(batchId: number): number[] {
     const list = this.batches.list(batchId);
     const pages: number[] = [];
-    for (let page = list.head; page >= 0; page = this.links.next[page]) pages.push(page);
+    for (let page = list.head; page >= 0; page = this.table.next(page)) pages.push(page);
     return pages;
   }
 
@@ -417,11 +414,14 @@ export class PagingEngine {
     };
   }
 
-  /** Bytes of engine metadata held per page of the region (page table, lists, frame pool). */
+  /** Bytes of engine metadata per page of the region: the packed page table (state, flags, frame, list links). */
   metadataBytesPerPage(): number {
-    const bytes = this.state.byteLength + this.flags.byteLength + this.frameOfPage.byteLength
-      + this.links.prev.byteLength + this.links.next.byteLength + this.frames.metadataBytes;
-    return bytes / this.pageCount;
+    return this.w.byteLength / this.pageCount;
+  }
+
+  /** Bytes of bookkeeping per local frame (the free-frame stack), which scales with the budget, not the region. */
+  metadataBytesPerFrame(): number {
+    return this.frames.created === 0 ? 0 : this.frames.metadataBytes / this.frames.created;
   }
 
   /** Recounts everything from the page table and throws if a bookkeeping invariant is broken. O(pages). */
@@ -429,14 +429,14 @@ export class PagingEngine {
     const byState = new Array<number>(9).fill(0);
     let framesHeld = 0;
     for (let p = 0; p < this.pageCount; p++) {
-      const s = this.state[p];
+      const s = this.stateOf(p);
       byState[s]++;
-      const hasFrame = this.frameOfPage[p] >= 0;
+      const hasFrame = this.frameAt(p) >= 0;
       const shouldHaveFrame = s === ACTIVE || s === INACTIVE || s === FETCHING || s === EVICTING || s === WB_QUEUED;
       if (hasFrame !== shouldHaveFrame) fail(`page ${p} in state ${s} ${hasFrame ? 'holds' : 'lacks'} a frame`);
       if (hasFrame) framesHeld++;
-      if (s === NOT_PRESENT && !(this.flags[p] & FLAG_REMOTE_VALID)) fail(`page ${p} is not present and has no stored copy`);
-      if (s === INACTIVE && (this.flags[p] & FLAG_DIRTY)) fail(`inactive page ${p} is dirty`);
+      if (s === NOT_PRESENT && !(this.flagsOf(p) & FLAG_REMOTE_VALID)) fail(`page ${p} is not present and has no stored copy`);
+      if (s === INACTIVE && (this.flagsOf(p) & FLAG_DIRTY)) fail(`inactive page ${p} is dirty`);
     }
     if (byState[ACTIVE] !== this.active.size) fail(`active list ${this.active.size} != ${byState[ACTIVE]} active pages`);
     if (byState[INACTIVE] !== this.inactive.size) fail(`inactive list ${this.inactive.size} != ${byState[INACTIVE]}`);
@@ -455,8 +455,8 @@ export class PagingEngine {
   private missOrFirstTouch(page: number, isWrite: boolean): void {
     const frame = this.obtainFrame();
     if (frame < 0) {
-      this.state[page] = WAIT_FRAME;
-      if (isWrite) this.flags[page] |= FLAG_WRITE_PENDING;
+      this.setState(page, WAIT_FRAME);
+      if (isWrite) this.orFlags(page, FLAG_WRITE_PENDING);
       this.waiting.pushTail(page);
       this.counts[C.frame_wait]++;
       return;
@@ -466,28 +466,28 @@ export class PagingEngine {
 
   /** A fault that has its frame: restore from storage, or zero-fill a first touch. */
   private proceedWithFrame(page: number, frame: number, isWrite: boolean): void {
-    this.frameOfPage[page] = frame;
-    if (this.flags[page] & FLAG_REMOTE_VALID) {
-      this.state[page] = FETCHING;
-      this.flags[page] |= FLAG_DEMANDED | (isWrite ? FLAG_WRITE_PENDING : 0);
+    this.setFrame(page, frame);
+    if (this.flagsOf(page) & FLAG_REMOTE_VALID) {
+      this.setState(page, FETCHING);
+      this.orFlags(page, FLAG_DEMANDED | (isWrite ? FLAG_WRITE_PENDING : 0));
       this.counts[C.io_read]++;
       this.commands.push(Command.Fetch, page, frame, 0);
     } else {
       // First touch: no read. The frame may have held another page: zero it (original defect 3).
-      this.state[page] = FETCHING; // transient, for activate's bookkeeping
+      this.setState(page, FETCHING); // transient, for activate's bookkeeping
       this.commands.push(Command.ZeroFill, page, frame, 0);
-      this.flags[page] |= FLAG_DIRTY;
+      this.orFlags(page, FLAG_DIRTY);
       this.activate(page, isWrite);
     }
   }
 
   private softFault(page: number, isWrite: boolean): void {
     this.inactive.remove(page);
-    const prefetched = (this.flags[page] & FLAG_PREFETCHED) !== 0;
+    const prefetched = (this.flagsOf(page) & FLAG_PREFETCHED) !== 0;
     if (prefetched) {
       // A marker stands for its whole batch, whose other pages were mapped without a trace.
-      const credit = this.flags[page] & FLAG_PREFETCH_MARKER ? Math.max(1, this.policy.windowPages >>> 1) : 1;
-      this.flags[page] &= ~(FLAG_PREFETCHED | FLAG_PREFETCH_MARKER);
+      const credit = this.flagsOf(page) & FLAG_PREFETCH_MARKER ? Math.max(1, this.policy.windowPages >>> 1) : 1;
+      this.andFlags(page, ~(FLAG_PREFETCHED | FLAG_PREFETCH_MARKER));
       this.counts[C.prefetch_useful]++;
       this.policy.onUseful(credit);
     }
@@ -497,51 +497,51 @@ export class PagingEngine {
 
   private faultOnEvicting(page: number, isWrite: boolean): void {
     // The write-back is on the wire: wait for it, then the page comes back without a read.
-    const flags = this.flags[page];
+    const flags = this.flagsOf(page);
     if (flags & FLAG_DEMANDED) {
       this.counts[C.pgfault_collision]++;
     } else {
       this.counts[C.pgfault_rescue]++;
       if (flags & FLAG_TO_INACTIVE) this.pendingToInactive--;
       else this.pendingFrees--;
-      this.flags[page] = (flags & ~FLAG_TO_INACTIVE) | FLAG_DEMANDED;
+      this.setFlags(page, (flags & ~FLAG_TO_INACTIVE) | FLAG_DEMANDED);
     }
-    if (isWrite) this.flags[page] |= FLAG_WRITE_PENDING;
+    if (isWrite) this.orFlags(page, FLAG_WRITE_PENDING);
   }
 
   private rescueQueued(page: number, isWrite: boolean): void {
     this.wbQueue.remove(page);
     this.evictingFrames--;
     this.residentFrames++;
-    if (this.flags[page] & FLAG_TO_INACTIVE) this.pendingToInactive--;
+    if (this.flagsOf(page) & FLAG_TO_INACTIVE) this.pendingToInactive--;
     else this.pendingFrees--;
-    this.flags[page] &= ~FLAG_TO_INACTIVE;
+    this.andFlags(page, ~FLAG_TO_INACTIVE);
     this.activate(page, isWrite);
   }
 
   /** Maps a page that holds its frame and puts it at the tail of the active list. */
   private activate(page: number, isWrite: boolean): void {
-    this.state[page] = ACTIVE;
+    this.setState(page, ACTIVE);
     this.active.pushTail(page);
     // Without dirty tracking every mapped page may be written: treat it as dirty at once.
     if (isWrite || !this.tracking) this.markDirty(page);
-    const protect = this.tracking && !(this.flags[page] & FLAG_DIRTY) ? 1 : 0;
+    const protect = this.tracking && !(this.flagsOf(page) & FLAG_DIRTY) ? 1 : 0;
     this.counts[C.remap]++;
-    this.commands.push(Command.Map, page, this.frameOfPage[page], protect);
+    this.commands.push(Command.Map, page, this.frameAt(page), protect);
   }
 
   private markDirty(page: number): void {
-    const flags = this.flags[page];
+    const flags = this.flagsOf(page);
     if (flags & FLAG_DIRTY) return;
     if (this.tracking) this.counts[C.dirtied]++;
-    this.flags[page] = (flags | FLAG_DIRTY) & ~FLAG_REMOTE_VALID;
+    this.setFlags(page, (flags | FLAG_DIRTY) & ~FLAG_REMOTE_VALID);
     // The stored copy is stale from now on: storage may recycle its space.
     if (flags & FLAG_REMOTE_VALID) this.commands.push(Command.Discard, page, -1, 0);
   }
 
   private poison(page: number): void {
-    this.state[page] = POISONED;
-    this.flags[page] = 0;
+    this.setState(page, POISONED);
+    this.setFlags(page, 0);
     this.counts[C.poisoned]++;
     this.commands.push(Command.Poison, page, -1, 0);
   }
@@ -580,7 +580,7 @@ export class PagingEngine {
     }
     if (allowed === NO_ACTIVE_VICTIM || !this.tracking) return -1;
     const oldest = this.active.head;
-    if (oldest >= 0 && !(this.flags[oldest] & FLAG_DIRTY)) {
+    if (oldest >= 0 && !(this.flagsOf(oldest) & FLAG_DIRTY)) {
       this.active.remove(oldest);
       this.unmap(oldest);
       this.counts[C.reclaim_active]++;
@@ -593,14 +593,14 @@ export class PagingEngine {
 
   /** Takes the frame of a clean resident page (storage holds its data); the page becomes not present. */
   private dropClean(page: number): number {
-    if (this.flags[page] & FLAG_PREFETCHED) {
+    if (this.flagsOf(page) & FLAG_PREFETCHED) {
       this.counts[C.prefetch_wasted]++;
       this.policy.onWasted();
     }
-    const frame = this.frameOfPage[page];
-    this.state[page] = NOT_PRESENT;
-    this.flags[page] &= ~(FLAG_PREFETCHED | FLAG_PREFETCH_MARKER);
-    this.frameOfPage[page] = -1;
+    const frame = this.frameAt(page);
+    this.setState(page, NOT_PRESENT);
+    this.andFlags(page, ~(FLAG_PREFETCHED | FLAG_PREFETCH_MARKER));
+    this.setFrame(page, -1);
     return frame;
   }
 
@@ -609,12 +609,12 @@ export class PagingEngine {
     const page = this.active.popHead();
     if (page < 0) return false;
     this.unmap(page);
-    const flags = this.flags[page];
+    const flags = this.flagsOf(page);
     if (this.tracking && !(flags & FLAG_DIRTY)) {
       // Clean: storage holds its data already, no write-back.
       this.counts[C.writeback_skipped_clean]++;
       if (toInactive) {
-        this.state[page] = INACTIVE;
+        this.setState(page, INACTIVE);
         this.inactive.pushTail(page);
       } else {
         this.frames.release(this.dropClean(page));
@@ -623,11 +623,11 @@ export class PagingEngine {
       }
       return true;
     }
-    this.state[page] = WB_QUEUED;
+    this.setState(page, WB_QUEUED);
     this.residentFrames--;
     this.evictingFrames++;
     if (toInactive) {
-      this.flags[page] = flags | FLAG_TO_INACTIVE;
+      this.setFlags(page, flags | FLAG_TO_INACTIVE);
       this.pendingToInactive++;
     } else {
       this.pendingFrees++;
@@ -640,12 +640,12 @@ export class PagingEngine {
 
   private unmap(page: number): void {
     this.counts[C.unmap]++;
-    this.commands.push(Command.Unmap, page, this.frameOfPage[page], 0);
+    this.commands.push(Command.Unmap, page, this.frameAt(page), 0);
   }
 
   private releaseResidentFrame(page: number): void {
-    this.frames.release(this.frameOfPage[page]);
-    this.frameOfPage[page] = -1;
+    this.frames.release(this.frameAt(page));
+    this.setFrame(page, -1);
     this.residentFrames--;
     this.counts[C.free_local_page]++;
   }
@@ -674,7 +674,7 @@ export class PagingEngine {
       }
       const oldest = this.active.head;
       if (oldest < 0) break; // Only fetches in flight: enforced again when they complete.
-      if (this.tracking && !(this.flags[oldest] & FLAG_DIRTY)) {
+      if (this.tracking && !(this.flagsOf(oldest) & FLAG_DIRTY)) {
         this.active.remove(oldest);
         this.unmap(oldest);
         this.counts[C.writeback_skipped_clean]++;
@@ -700,8 +700,8 @@ export class PagingEngine {
       }
       if (frame < 0) return;
       const page = this.waiting.popHead();
-      const isWrite = (this.flags[page] & FLAG_WRITE_PENDING) !== 0;
-      this.flags[page] &= ~FLAG_WRITE_PENDING;
+      const isWrite = (this.flagsOf(page) & FLAG_WRITE_PENDING) !== 0;
+      this.andFlags(page, ~FLAG_WRITE_PENDING);
       this.proceedWithFrame(page, frame, isWrite);
     }
   }
@@ -748,7 +748,7 @@ export class PagingEngine {
       const n = Math.min(this.batchPages, this.wbQueue.size);
       for (let i = 0; i < n; i++) {
         const page = this.wbQueue.popHead();
-        this.state[page] = EVICTING;
+        this.setState(page, EVICTING);
         list.pushTail(page);
       }
       this.counts[C.writeback_batches]++;
@@ -766,13 +766,13 @@ export class PagingEngine {
     let issued = 0;
     for (let i = 0; i < count; i++) {
       const candidate = this.proposals[i];
-      if (candidate < 0 || candidate >= this.pageCount || this.state[candidate] !== NOT_PRESENT) continue;
+      if (candidate < 0 || candidate >= this.pageCount || this.stateOf(candidate) !== NOT_PRESENT) continue;
       if (this.prefetchInFlight >= this.config.prefetchMaxInFlight) break;
       const frame = this.takeFrameNow(NO_ACTIVE_VICTIM);
       if (frame < 0) break;
-      this.frameOfPage[candidate] = frame;
-      this.state[candidate] = FETCHING;
-      this.flags[candidate] |= FLAG_PREFETCH_FETCH;
+      this.setFrame(candidate, frame);
+      this.setState(candidate, FETCHING);
+      this.orFlags(candidate, FLAG_PREFETCH_FETCH);
       this.prefetchInFlight++;
       this.counts[C.io_read]++;
       this.counts[C.prefetch_issued]++;
@@ -780,7 +780,44 @@ export class PagingEngine {
       this.proposals[issued++] = candidate; // reuse the array: issued <= i
     }
     // The marker sits halfway through the batch: reaching it leaves time to fetch the next one.
-    if (issued > 0 && this.config.prefetchMapped) this.flags[this.proposals[issued >>> 1]] |= FLAG_PREFETCH_MARKER;
+    if (issued > 0 && this.config.prefetchMapped) this.orFlags(this.proposals[issued >>> 1], FLAG_PREFETCH_MARKER);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The packed page table (see PageTable): small accessors that V8 inlines
+
+  private stateOf(page: number): number {
+    return this.w[page * 4] & 0xff;
+  }
+
+  private setState(page: number, state: number): void {
+    const i = page * 4;
+    this.w[i] = (this.w[i] & ~0xff) | state;
+  }
+
+  private flagsOf(page: number): number {
+    return (this.w[page * 4] >>> 8) & 0xff;
+  }
+
+  private setFlags(page: number, flags: number): void {
+    const i = page * 4;
+    this.w[i] = (this.w[i] & 0xff) | ((flags & 0xff) << 8);
+  }
+
+  private orFlags(page: number, bits: number): void {
+    this.w[page * 4] |= (bits & 0xff) << 8;
+  }
+
+  private andFlags(page: number, mask: number): void {
+    this.w[page * 4] &= ((mask & 0xff) << 8) | 0xff;
+  }
+
+  private frameAt(page: number): number {
+    return this.w[page * 4 + 1];
+  }
+
+  private setFrame(page: number, frame: number): void {
+    this.w[page * 4 + 1] = frame;
   }
 
   private checkPage(page: number): void {

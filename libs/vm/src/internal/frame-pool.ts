@@ -8,7 +8,7 @@ export class FramePool {
   inUse = 0;
   /** Frame numbers ever created (the runtime's buffer table needs this many). */
   created = 0;
-  private free = new Int32Array(64);
+  private free = new Int32Array(16);
   private freeCount = 0;
 
   /** Takes a frame number: a released one if any, else a new one. */

@@ -1,5 +1,5 @@
 import { VmError } from './errors.js';
-import { type PageLinks, PageList } from './page-list.js';
+import { PageList, type PageTable } from './page-list.js';
 
 const SLOT_SPACE = 65_536;
 /** Batches in flight at once, at most (each holds at least one page). */
@@ -18,7 +18,7 @@ export class WritebackBatches {
   private readonly idle: number[] = [];
   private readonly busy: boolean[] = [];
 
-  constructor(private readonly links: PageLinks) {}
+  constructor(private readonly table: PageTable) {}
 
   /** The list of the batch opened last (fill it right after `open`). */
   opened: PageList | null = null;
@@ -29,7 +29,7 @@ export class WritebackBatches {
     if (slot === undefined) {
       slot = this.lists.length;
       if (slot >= SLOT_SPACE) throw new VmError('command-queue-overflow', `more than ${SLOT_SPACE} write-back batches in flight`);
-      this.lists.push(new PageList(this.links));
+      this.lists.push(new PageList(this.table));
       this.generations.push(0);
       this.busy.push(false);
     }
