@@ -25,6 +25,11 @@ export interface VmConfig {
   readonly watermarkLowPermille: number;
   /** ... and refills them up to this (1/1,000ths of the budget). */
   readonly watermarkHighPermille: number;
+  /**
+   * Pages watermark reclaim moves per event at most: a refill spreads over several events instead
+   * of one long burst of unmaps that delays every fault queued behind it (the p99).
+   */
+  readonly watermarkMaxPagesPerEvent: number;
   /** `sync`: an evicted page's frame is reused only after its write-back; `async`: staged, batched. */
   readonly writebackMode: 'sync' | 'async';
   /** Pages per write-back batch (async mode). */
@@ -62,6 +67,7 @@ export const RACKMEM2021: Omit<VmConfig, 'pageCount'> = {
   backgroundBatchPermyriad: 100,
   watermarkLowPermille: 10,
   watermarkHighPermille: 30,
+  watermarkMaxPagesPerEvent: 16,
   writebackMode: 'sync',
   writebackBatchPages: 1,
   writebackMaxInFlightBatches: 1,
@@ -117,6 +123,7 @@ function validate(c: VmConfig): void {
   positiveInt('backgroundBatchPermyriad', c.backgroundBatchPermyriad);
   positiveInt('watermarkLowPermille', c.watermarkLowPermille);
   positiveInt('watermarkHighPermille', c.watermarkHighPermille);
+  positiveInt('watermarkMaxPagesPerEvent', c.watermarkMaxPagesPerEvent);
   if (c.watermarkHighPermille < c.watermarkLowPermille) fail('watermarkHighPermille', c.watermarkHighPermille, `at least watermarkLowPermille (${c.watermarkLowPermille})`);
   oneOf('writebackMode', c.writebackMode, ['sync', 'async']);
   positiveInt('writebackBatchPages', c.writebackBatchPages);

@@ -103,6 +103,8 @@ export class PagingEngine {
   private backgroundBatch = 0;
   private watermarkLow = 0;
   private watermarkHigh = 0;
+  /** A watermark refill is under way (started below the low watermark, runs to the high one). */
+  private watermarkRefilling = false;
 
   private readonly buggify: BuggifyHook | undefined;
 
@@ -729,11 +731,14 @@ export class PagingEngine {
       // Only under pressure: when every page that is not resident fits in the free budget, no
       // fault can ever need a victim, and reclaiming would write back for nothing.
       const outside = this.pageCount - this.residentFrames - this.evictingFrames;
-      if (reclaimable < this.watermarkLow && outside > free) {
+      if (reclaimable < this.watermarkLow && outside > free) this.watermarkRefilling = true;
+      if (this.watermarkRefilling) {
+        // A refill to the high watermark, spread over events (bounded bursts keep the tail short).
         // Keep at least one active page so the working set is not emptied.
-        for (let i = reclaimable; i < this.watermarkHigh && this.active.size > 1 && this.evictOldestActive(true); i++) {
-          this.counts[C.watermark_reclaim]++;
-        }
+        const stop = Math.min(this.watermarkHigh, reclaimable + this.config.watermarkMaxPagesPerEvent);
+        let i = reclaimable;
+        for (; i < stop && this.active.size > 1 && this.evictOldestActive(true); i++) this.counts[C.watermark_reclaim]++;
+        if (i >= this.watermarkHigh || i < stop) this.watermarkRefilling = false; // reached, or nothing left to move
       }
     }
   }

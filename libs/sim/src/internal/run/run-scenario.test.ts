@@ -13,7 +13,7 @@ import { smallBuiltins, smallUniform } from './test-scenarios.js';
 const GOLDEN: Record<string, string> = {
   touch: '392d37f9',
   gemm: 'd0a02a4e',
-  zipf: 'fa8fe112',
+  zipf: '67b558a8',
   seq: '83610f72',
   swarm: '0a5405e6',
 };

@@ -103,6 +103,7 @@ const VM_OVERRIDE_FIELDS: Record<string, 'int' | 'bool' | readonly string[]> = {
   backgroundBatchPermyriad: 'int',
   watermarkLowPermille: 'int',
   watermarkHighPermille: 'int',
+  watermarkMaxPagesPerEvent: 'int',
   writebackMode: ['sync', 'async'],
   writebackBatchPages: 'int',
   writebackMaxInFlightBatches: 'int',
@@ -111,6 +112,7 @@ const VM_OVERRIDE_FIELDS: Record<string, 'int' | 'bool' | readonly string[]> = {
   prefetchWindowPages: 'int',
   prefetchMaxWindowPages: 'int',
   prefetchMaxInFlight: 'int',
+  prefetchMapped: 'bool',
   maxQueuedCommands: 'int',
 };
 
