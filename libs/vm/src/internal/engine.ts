@@ -833,5 +833,5 @@ export class PagingEngine {
 }
 
 function fail(message: string): never {
-  throw new VmError('unexpected-completion', `engine invariant broken: ${message}`);
+  throw new VmError('invariant-broken', `engine invariant broken (a bug: please report it with the events that led here): ${message}`);
 }

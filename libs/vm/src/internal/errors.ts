@@ -4,7 +4,8 @@ export type VmErrorCode =
   | 'page-out-of-range'
   | 'unexpected-completion'
   | 'command-queue-overflow'
-  | 'invalid-budget';
+  | 'invalid-budget'
+  | 'invariant-broken';
 
 /** A typed error of the paging engine: `code` for programs, `message` for people. */
 export class VmError extends Error {
