@@ -9,6 +9,7 @@ import { RegionMemory } from '../src/native/region-memory.js';
 import { probeUserfaultfd } from '../src/native/uffd-probe.js';
 import { Pager } from '../src/pager/pager.js';
 import { buildReference, runReference } from '../src/bench/c-reference.js';
+import { median, round2 as round, timeFirstReads } from '../src/bench/timing.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: number) => {
@@ -19,10 +20,6 @@ const PAGES = arg('pages', 20_000);
 const ROUNDS = arg('rounds', 3);
 const PAGE = 4096;
 
-function percentile(sorted: Float64Array, q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))];
-}
-
 /** Times the first read of every page after all pages were written and evicted to the store. */
 async function pagerRun(pinned: boolean, cpu: number): Promise<{ medianUs: number; p99Us: number; wrongBytes: number }> {
   const region = RegionMemory.map(PAGES * PAGE);
@@ -31,29 +28,12 @@ async function pagerRun(pinned: boolean, cpu: number): Promise<{ medianUs: numbe
     const u8 = region.bytes(0, region.sizeBytes);
     for (let p = 0; p < PAGES; p++) u8[p * PAGE] = p & 255;
     pager.evictSync(0, PAGES, 'move');
-    const lat = new Float64Array(PAGES);
-    let wrong = 0;
-    for (let p = 0; p < PAGES; p++) {
-      const t0 = performance.now();
-      const v = u8[p * PAGE];
-      lat[p] = performance.now() - t0;
-      if (v !== (p & 255)) wrong++;
-    }
-    lat.sort();
-    return { medianUs: round(percentile(lat, 0.5) * 1000), p99Us: round(percentile(lat, 0.99) * 1000), wrongBytes: wrong };
+    const { medianUs, p99Us, wrong } = timeFirstReads(u8, PAGES, PAGE);
+    return { medianUs, p99Us, wrongBytes: wrong };
   } finally {
     await pager.stop();
     region.unmap();
   }
-}
-
-function round(x: number): number {
-  return Math.round(x * 100) / 100;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
 }
 
 async function main(): Promise<void> {

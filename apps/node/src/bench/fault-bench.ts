@@ -8,14 +8,13 @@
  * second of a sequential scan over TCP with and without prefetch. Prints JSON.
  * Usage: rackmem bench fault [--pages N --rounds R], or npm run bench:fault -w @rackmem/node
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { currentThreadCpus, pinCurrentThread } from '../native/affinity.js';
 import { probeUserfaultfd } from '../native/uffd-probe.js';
 import { PagedRegion, type PagedRegionOptions } from '../region/paged-region.js';
 import type { StorageConfig } from '../runtime/storage-config.js';
+import { startMemoryNodes } from '../demo/memory-nodes.js';
 import { buildReference, runReference } from './c-reference.js';
+import { median, round2 as round, timeFirstReads } from './timing.js';
 
 /** Sizes of `rackmem bench fault`. */
 export interface FaultBenchOptions {
@@ -29,16 +28,12 @@ export interface FaultBenchOptions {
   readonly remotePages?: number;
 }
 
-const RUNNING_FROM_SOURCE = import.meta.url.endsWith('.ts');
 let PAGES = 20_000;
 let ROUNDS = 5;
 let SEQ_PAGES = 16_384;
 let REMOTE_PAGES = 8192;
 const PAGE = 4096;
 
-const round = (x: number): number => Math.round(x * 100) / 100;
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const pct = (sorted: Float64Array, q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))];
 
 /**
  * Writes every page, pushes every page out to storage (budget of one page), gives the budget back,
@@ -56,16 +51,7 @@ async function timedFaults(storage: StorageConfig, pages: number, cpus: number[]
     await region.setLimit(PAGE);
     await region.setLimit(pages * PAGE);
     await region.sync();
-    const lat = new Float64Array(pages);
-    let wrong = 0;
-    for (let p = 0; p < pages; p++) {
-      const t0 = performance.now();
-      const v = u8[p * PAGE];
-      lat[p] = performance.now() - t0;
-      if (v !== (p & 255)) wrong++;
-    }
-    lat.sort();
-    return { medianUs: round(pct(lat, 0.5) * 1000), p99Us: round(pct(lat, 0.99) * 1000), wrong };
+    return timeFirstReads(u8, pages, PAGE);
   } finally {
     await region.close();
   }
@@ -94,21 +80,6 @@ async function sequentialScan(storage: StorageConfig, prefetch: 'none' | 'adapti
   }
 }
 
-function startDonor(secretHex: string): Promise<{ child: ChildProcess; address: string }> {
-  const entry = fileURLToPath(new URL(`../demo/memory-node.${RUNNING_FROM_SOURCE ? 'ts' : 'js'}`, import.meta.url));
-  const loader = RUNNING_FROM_SOURCE ? ['--import', 'tsx', '--conditions=@rackmem/source'] : [];
-  const child = spawn(process.execPath, [...loader, entry, 'bench-donor', secretHex, String(2 * 1024 * 1024 * 1024)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /ready (\d+)/.exec(out);
-      if (m) resolve({ child, address: `127.0.0.1:${m[1]}` });
-    });
-    child.once('exit', (code) => reject(new Error(`donor exited (${code}) before it was ready`)));
-  });
-}
-
 /** Runs the benchmark; resolves with the JSON-ready result, or `{ skipped, reason }` without userfaultfd. */
 export async function runFaultBench(options: FaultBenchOptions = {}): Promise<Record<string, unknown>> {
   PAGES = options.pages ?? 20_000;
@@ -120,9 +91,9 @@ export async function runFaultBench(options: FaultBenchOptions = {}): Promise<Re
   const { binary, cleanup } = buildReference();
   const allCpus = currentThreadCpus();
   const cpu = allCpus[0];
-  const secretHex = randomBytes(32).toString('hex');
-  const donor = await startDonor(secretHex);
-  const remote: StorageConfig = { kind: 'remote', donors: [donor.address], secretHex, nodeName: 'bench-compute', slabSizeBytes: 16 << 20 };
+  const nodes = await startMemoryNodes(1, 2 * 1024 * 1024 * 1024, 'bench-donor');
+  const donor = { address: nodes.addresses[0], secretHex: nodes.secretHex };
+  const remote: StorageConfig = { kind: 'remote', donors: [donor.address], secretHex: donor.secretHex, nodeName: 'bench-compute', slabSizeBytes: 16 << 20 };
   const result: Record<string, unknown> = {
     pages: PAGES, remotePages: REMOTE_PAGES, rounds: ROUNDS, cpus: allCpus.length, node: process.version,
     pager: 'libs/vm engine in the userfaultfd pager worker (improved policy set, prefetch off)',
@@ -142,7 +113,7 @@ export async function runFaultBench(options: FaultBenchOptions = {}): Promise<Re
         pager.push(await timedFaults({ kind: 'local' }, PAGES, pinned ? [cpu] : []));
         // The two remote measurements run back to back against the same donor; their order
         // alternates between rounds so a drift in machine load does not favour one side.
-        const runRemoteRef = (): void => void remoteRef.push(runReference(binary, REMOTE_PAGES, placement, cpu, { address: donor.address, secretHex }));
+        const runRemoteRef = (): void => void remoteRef.push(runReference(binary, REMOTE_PAGES, placement, cpu, donor));
         if (r % 2 === 1) runRemoteRef();
         remoteRuns.push(await timedFaults(remote, REMOTE_PAGES, pinned ? [cpu] : []));
         if (r % 2 === 0) runRemoteRef();
@@ -177,7 +148,7 @@ export async function runFaultBench(options: FaultBenchOptions = {}): Promise<Re
     Object.assign(result, { seqPagesPerSecPrefetch, seqPagesPerSecDemand, prefetchSpeedup: round(seqPagesPerSecPrefetch / seqPagesPerSecDemand) });
   } finally {
     cleanup();
-    donor.child.kill('SIGTERM');
+    await nodes.stop();
   }
   return result;
 }

@@ -3,17 +3,14 @@
 // over TCP: the touch test (128 MiB region, 32 MiB local) and the random-index GEMM at 50% local
 // memory against the same GEMM on plain memory. Prints progress, then the counters and
 // fault-latency percentiles, and stops the rack.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { HOW_TO_ALLOW_USERFAULTFD } from '../native/errors.js';
 import { probeUserfaultfd } from '../native/uffd-probe.js';
 import { PagedRegion, type PagedRegionOptions } from '../region/paged-region.js';
+import { startMemoryNodes } from './memory-nodes.js';
 import { gemm, gemmBytes, touch, type Progress } from './workloads.js';
 
 const MiB = 1 << 20;
 const GEMM_N = 256;
-const RUNNING_FROM_SOURCE = import.meta.url.endsWith('.ts');
 
 interface RunReport {
   name: string;
@@ -37,31 +34,6 @@ function progressBar(label: string): Progress {
     } else return;
     shown = pct;
   };
-}
-
-function startMemoryNode(name: string, secretHex: string, capacityBytes: number): Promise<{ child: ChildProcess; address: string }> {
-  const entry = fileURLToPath(new URL(`./memory-node.${RUNNING_FROM_SOURCE ? 'ts' : 'js'}`, import.meta.url));
-  const args = RUNNING_FROM_SOURCE ? ['--import', 'tsx', '--conditions=@rackmem/source', entry] : [entry];
-  const child = spawn(process.execPath, [...args, name, secretHex, String(capacityBytes)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`memory node ${name} did not start within 20 s`));
-    }, 20_000);
-    let out = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /ready (\d+)/.exec(out);
-      if (match) {
-        clearTimeout(timer);
-        resolve({ child, address: `127.0.0.1:${match[1]}` });
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`memory node ${name} exited with code ${code} before it was ready`));
-    });
-  });
 }
 
 async function withRegion<T>(options: PagedRegionOptions, body: (region: PagedRegion) => T): Promise<{ result: T; report: RunReport }> {
@@ -109,10 +81,9 @@ async function main(): Promise<number> {
     say(`\nuserfaultfd is not available here: ${probe.reason.includes('to allow it') ? probe.reason : `${probe.reason}\n${HOW_TO_ALLOW_USERFAULTFD}`}`);
     return 1;
   }
-  const secretHex = randomBytes(32).toString('hex');
   say('  starting memory nodes mem-1 and mem-2 (512 MiB each, separate processes)');
-  const nodes = await Promise.all(['mem-1', 'mem-2'].map((name) => startMemoryNode(name, secretHex, 512 * MiB)));
-  const storage = { kind: 'remote' as const, donors: nodes.map((n) => n.address), secretHex, nodeName: 'compute-1', slabSizeBytes: 16 * MiB };
+  const nodes = await startMemoryNodes(2, 512 * MiB, 'mem');
+  const storage = { kind: 'remote' as const, donors: nodes.addresses, secretHex: nodes.secretHex, nodeName: 'compute-1', slabSizeBytes: 16 * MiB };
   try {
     const reports: RunReport[] = [];
     for (const policySet of ['rackmem2021', 'improved'] as const) {
@@ -142,15 +113,7 @@ async function main(): Promise<number> {
     return 0;
   } finally {
     say('\n  stopping the rack');
-    await Promise.all(nodes.map((n) => new Promise<void>((resolve) => {
-      if (n.child.exitCode !== null) return resolve();
-      const timer = setTimeout(() => n.child.kill('SIGKILL'), 5000);
-      n.child.once('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      n.child.kill('SIGTERM');
-    })));
+    await nodes.stop();
   }
 }
 

@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 import type { BenchWorkerInput, BenchWorkerResult } from './bench-worker.js';
 import { benchKey, benchValue } from './keys.js';
 import { ENTRY_HEADER_BYTES, HEADER_BYTES, MAX_LOAD_FACTOR, MAX_VALUE_BYTES, MIN_RUN_BYTES, SIZE_CLASS_BYTES, SLOT_BYTES, runBytesOf, sizeClassOf } from './layout.js';
-import { startMemoryNodes, type MemoryNodes } from './memory-nodes.js';
+import { startMemoryNodes, type MemoryNodes } from '../demo/memory-nodes.js';
 import { KvService } from './service.js';
 import { YCSB_ZIPFIAN_THETA } from './zipf.js';
 
@@ -128,7 +128,7 @@ export async function runKvBench(options: KvBenchOptions): Promise<KvBenchReport
     let nodes: MemoryNodes | null = null;
     let service: KvService | null = null;
     try {
-      nodes = await startMemoryNodes(2, regionBytes + 64 * MiB);
+      nodes = await startMemoryNodes(2, regionBytes + 64 * MiB, 'kv-mem');
       service = await KvService.start({
         name: `kv-bench-${ratio}`,
         sizeBytes: regionBytes,

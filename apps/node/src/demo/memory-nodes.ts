@@ -1,6 +1,7 @@
-// Memory nodes for `kv bench`: krdma TCP donors in their own processes on 127.0.0.1 (the
-// demo's memory-node.ts), started and stopped like `npm start`'s local rack; each also exits by
-// itself if this process dies (parent-watch.ts).
+// Memory nodes in their own processes on 127.0.0.1 (memory-node.ts: krdma TCP donors), for
+// `npm start`'s local rack, `kv bench` and `rackmem bench fault`: started with a timeout,
+// stopped with SIGTERM then SIGKILL; each also exits by itself if this process dies
+// (parent-watch.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +21,7 @@ export interface MemoryNodes {
 }
 
 /** Starts `count` memory nodes donating `capacityBytes` each; stops the ones started if one fails. */
-export async function startMemoryNodes(count: number, capacityBytes: number, namePrefix = 'kv-mem'): Promise<MemoryNodes> {
+export async function startMemoryNodes(count: number, capacityBytes: number, namePrefix = 'mem'): Promise<MemoryNodes> {
   const secretHex = randomBytes(32).toString('hex');
   const started = await Promise.allSettled(Array.from({ length: count }, (_, i) => startOne(`${namePrefix}-${i + 1}`, secretHex, capacityBytes)));
   const children = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
@@ -35,7 +36,7 @@ export async function startMemoryNodes(count: number, capacityBytes: number, nam
 
 function startOne(name: string, secretHex: string, capacityBytes: number): Promise<{ child: ChildProcess; address: string }> {
   const ext = RUNNING_FROM_SOURCE ? 'ts' : 'js';
-  const entry = fileURLToPath(new URL(`../demo/memory-node.${ext}`, import.meta.url));
+  const entry = fileURLToPath(new URL(`./memory-node.${ext}`, import.meta.url));
   const watch = new URL(`./parent-watch.${ext}`, import.meta.url).href;
   const args = RUNNING_FROM_SOURCE ? ['--import', 'tsx', '--import', watch, '--conditions=@rackmem/source', entry] : ['--import', watch, entry];
   const child = spawn(process.execPath, [...args, name, secretHex, String(capacityBytes)], { stdio: ['ignore', 'pipe', 'inherit'] });

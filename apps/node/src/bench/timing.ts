@@ -1,0 +1,25 @@
+/** Rounds to two decimals (for JSON figures). */
+export const round2 = (x: number): number => Math.round(x * 100) / 100;
+
+/** The median of a list of numbers. */
+export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** The `q` quantile of an already sorted array. */
+export const percentile = (sorted: Float64Array, q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))];
+
+/**
+ * Times the first read of every page of `u8` (each expected to hold `page & 255` in its first
+ * byte, and each a fault): median and p99 in microseconds, and how many pages read back wrong.
+ */
+export function timeFirstReads(u8: Uint8Array, pages: number, pageBytes: number): { medianUs: number; p99Us: number; wrong: number } {
+  const lat = new Float64Array(pages);
+  let wrong = 0;
+  for (let p = 0; p < pages; p++) {
+    const t0 = performance.now();
+    const v = u8[p * pageBytes];
+    lat[p] = performance.now() - t0;
+    if (v !== (p & 255)) wrong++;
+  }
+  lat.sort();
+  return { medianUs: round2(percentile(lat, 0.5) * 1000), p99Us: round2(percentile(lat, 0.99) * 1000), wrong };
+}
