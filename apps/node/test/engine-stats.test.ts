@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SharedEngineStats } from '../src/runtime/engine-stats.js';
+import { bucketOf, SharedEngineStats } from '../src/runtime/engine-stats.js';
 
 describe('shared engine stats: fault-latency histogram', () => {
   it('reports percentiles within one bucket (12.5%) of the truth', () => {
@@ -20,5 +20,18 @@ describe('shared engine stats: fault-latency histogram', () => {
     expect(stats.snapshot().faultLatencyUs).toEqual({ count: 0, mean: 0, p50: 0, p99: 0, p999: 0, max: 0 });
     stats.recordLatencyUs(0.3);
     expect(stats.snapshot().faultLatencyUs.p50).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('fault-latency buckets', () => {
+  it('match the log-linear definition (8 sub-buckets per power of two) at every boundary', () => {
+    const reference = (us: number): number => {
+      if (us < 1) return 0;
+      const octave = Math.min(24, Math.floor(Math.log2(us)));
+      return 1 + octave * 8 + Math.min(7, Math.floor((us / 2 ** octave - 1) * 8));
+    };
+    const samples = [0, 0.5, 0.999, 1, 1.124, 1.125, 1.99, 2, 3, 7.5, 12.6, 1000, 65_535.9, 2 ** 24, 2 ** 25, 1e9, Number.NaN];
+    for (let octave = 0; octave < 25; octave++) for (let sub = 0; sub <= 8; sub++) samples.push(2 ** octave * (1 + sub / 8), 2 ** octave * (1 + sub / 8) - 1e-9);
+    for (const us of samples) expect(bucketOf(us), `bucket of ${us} us`).toBe(Number.isNaN(us) ? 0 : reference(us));
   });
 });

@@ -123,6 +123,37 @@ describeWithUffd('pager worker on a userfaultfd region', () => {
   });
 });
 
+describeWithUffd('pager fast path between faults (FaultLinger)', () => {
+  it('a pager waiting for the next fault in its own poll still serves commands and stops at once', async () => {
+    const region = RegionMemory.map(64 * PAGE);
+    // Linger for a minute: only the doorbell and the stop eventfd can bring it back to its loop.
+    const pager = await Pager.start({ region, linger: { lingerMs: 60_000, maxTurnMs: 60_000 } });
+    try {
+      const u8 = region.bytes(0, region.sizeBytes);
+      for (let p = 0; p < 64; p++) u8[p * PAGE] = p + 1; // faults: the pager now lingers in poll
+      const t0 = performance.now();
+      await pager.evict(0, 64);
+      expect(performance.now() - t0).toBeLessThan(5_000);
+      for (let p = 0; p < 64; p++) expect(u8[p * PAGE]).toBe(p + 1); // faults served again
+    } finally {
+      const t0 = performance.now();
+      await pager.stop();
+      expect(performance.now() - t0).toBeLessThan(5_000);
+      region.unmap();
+    }
+  });
+
+  it('rejects linger settings that are not non-negative numbers', async () => {
+    const region = RegionMemory.map(PAGE);
+    try {
+      await expect(Pager.start({ region, linger: { lingerMs: -1 } })).rejects.toThrow(/lingerMs/);
+      await expect(Pager.start({ region, linger: { maxTurnMs: Number.NaN } })).rejects.toThrow(/maxTurnMs/);
+    } finally {
+      region.unmap();
+    }
+  });
+});
+
 describeWithUffd('pager lifecycle in child processes', () => {
   it('a poisoned page kills the touching process with SIGBUS', () => {
     const r = spawnSync(process.execPath, [...TSX_ARGS, 'test/fixtures/poison-child.ts'], { cwd: APP_DIR, encoding: 'utf8', timeout: 30_000 });

@@ -69,6 +69,11 @@ export class LocalPageSource implements FaultHandler {
     this.location[page] = PageLocation.Resident;
   }
 
+  /** Everything here is synchronous. */
+  awaitsLoop(): boolean {
+    return false;
+  }
+
   onCommand(op: number, firstPage: number, count: number, arg: number): number {
     if (count <= 0 || firstPage < 0 || firstPage + count > this.mapper.pages) return CommandResult.OutOfRange;
     switch (op) {

@@ -1,5 +1,5 @@
 /** Codes of {@link PagerError}. */
-export type PagerErrorCode = 'start-failed' | 'start-timeout' | 'worker-exited' | 'command-failed' | 'command-timeout' | 'stopped';
+export type PagerErrorCode = 'invalid-option' | 'start-failed' | 'start-timeout' | 'worker-exited' | 'command-failed' | 'command-timeout' | 'stopped';
 
 /** A pager failure; the message says what to do. */
 export class PagerError extends Error {

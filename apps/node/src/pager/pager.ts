@@ -7,6 +7,7 @@ import { probeUserfaultfd } from '../native/uffd-probe.js';
 import { UserfaultfdUnavailableError } from '../native/errors.js';
 import { ControlRing, DEFAULT_RING_CAPACITY, EvictMethod, PagerOp } from './control-ring.js';
 import { PagerError } from './pager-error.js';
+import { DEFAULT_FAULT_LINGER, type FaultLingerOptions } from './fault-linger.js';
 import type { EngineWorkerConfig, PagerWorkerMessage } from './protocol.js';
 import { spawnPagerWorker } from './spawn-worker.js';
 import { PagerCounters, type PagerStats } from './stats.js';
@@ -17,6 +18,12 @@ export interface PagerOptions {
   region: RegionMemory;
   /** Pin the pager thread to these CPUs (sched_setaffinity); default: free placement. */
   cpus?: number[];
+  /**
+   * How the pager waits between faults: it serves a stream of faults from its own blocking poll
+   * and returns to its event loop after `lingerMs` without a fault (default 1; 0: after every
+   * fault) or `maxTurnMs` of continuous service (default 5). See FaultLinger.
+   */
+  linger?: Partial<FaultLingerOptions>;
   /** How long to wait for the worker to be ready; default 15 s (a cold tsx start takes ~0.5 s). */
   startTimeoutMs?: number;
   /** Bound on control commands in flight; default 256. */
@@ -79,6 +86,12 @@ export class Pager {
   /** Starts a pager for `options.region` and resolves once faults on it are being served. */
   static async start(options: PagerOptions): Promise<Pager> {
     const { region } = options;
+    const linger = { ...DEFAULT_FAULT_LINGER, ...options.linger };
+    for (const [name, value] of Object.entries(linger)) {
+      if (!(typeof value === 'number' && value >= 0 && Number.isFinite(value))) {
+        throw new PagerError('invalid-option', `linger.${name} must be a non-negative number of milliseconds, got ${String(value)}`);
+      }
+    }
     const probe = probeUserfaultfd();
     if (!probe.available) throw probe.error ?? new UserfaultfdUnavailableError(probe.reason);
     const countersSab = new PagerCounters().sab;
@@ -89,6 +102,7 @@ export class Pager {
     const worker = spawnPagerWorker({
       regionAddress: region.address, sizeBytes: region.sizeBytes, countersSab, ringSab: ring.sab, lifecycleSab,
       doorbellFd: doorbell.fd, stopFd: stopFd.fd, cpus: options.cpus ?? [], engine: options.engine,
+      linger,
     });
     try {
       const ready = await waitReady(worker, options.startTimeoutMs ?? 15_000);

@@ -1,5 +1,6 @@
 import type { VmConfigInput } from '@rackmem/vm';
 import type { StorageConfig } from '../runtime/storage-config.js';
+import type { FaultLingerOptions } from './fault-linger.js';
 
 /** The paging engine's setup, when the pager runs libs/vm's engine (see runtime/). */
 export interface EngineWorkerConfig {
@@ -29,6 +30,8 @@ export interface PagerWorkerData {
   lifecycleSab: SharedArrayBuffer;
   /** CPUs to pin the pager thread to (sched_setaffinity), or empty for free placement. */
   cpus: number[];
+  /** The fast path between faults (see FaultLinger); lingerMs 0 turns it off. */
+  linger: FaultLingerOptions;
   /** When set, faults are decided by libs/vm's PagingEngine instead of the local page source. */
   engine?: EngineWorkerConfig;
   /** Source mode only: URL of worker-main.ts for the tsx bootstrap. */

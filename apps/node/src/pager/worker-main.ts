@@ -13,6 +13,7 @@ import { Userfaultfd } from '../native/uffd.js';
 import { UFFD_FEATURE, UFFDIO_REGISTER_MODE } from '../native/uffd-abi.js';
 import { ControlRing } from './control-ring.js';
 import { diagnose, FaultLoop } from './fault-loop.js';
+import { FaultLinger } from './fault-linger.js';
 import { CommandResult, LocalPageSource } from './local-page-source.js';
 import type { PagerWorkerData, PagerWorkerMessage } from './protocol.js';
 import { PAGER_COUNTER, PagerCounters } from './stats.js';
@@ -98,7 +99,12 @@ async function start(data: PagerWorkerData): Promise<void> {
     }
   };
   // Poll first, then register: the worker is ready before the range can fault.
-  poll(uffd.fd, () => loop.drain());
+  const linger = new FaultLinger(uffd.fd, [data.doorbellFd, data.stopFd], data.linger);
+  const drain = (): number => loop.drain();
+  const mayBlock = (): boolean => !held.stopped && !handler.awaitsLoop();
+  poll(uffd.fd, () => {
+    if (drain() > 0) linger.serve(drain, mayBlock);
+  });
   poll(data.doorbellFd, () => {
     doorbell.drain();
     ring.drain(execute);

@@ -1,6 +1,6 @@
 import { PAGE_SIZE_BYTES } from '../native/constants.js';
 import { RegionMemory } from '../native/region-memory.js';
-import { Pager } from '../pager/pager.js';
+import { Pager, type PagerOptions } from '../pager/pager.js';
 import type { PagerStats } from '../pager/stats.js';
 import type { PolicySetName, VmConfigInput } from '@rackmem/vm';
 import { type EngineStats, SharedEngineStats } from '../runtime/engine-stats.js';
@@ -22,6 +22,8 @@ export interface PagedRegionOptions {
   storage?: StorageConfig;
   /** Pin the pager thread to these CPUs. */
   cpus?: number[];
+  /** How the pager waits between faults (see PagerOptions.linger). */
+  linger?: PagerOptions['linger'];
   /** Called with pages storage lost (replication exhausted): they are poisoned, touching one raises SIGBUS. */
   onPagesLost?: (pages: number[]) => void;
 }
@@ -63,6 +65,7 @@ export class PagedRegion {
       const pager = await Pager.start({
         region: memory,
         cpus: options.cpus,
+        linger: options.linger,
         onPagesLost: options.onPagesLost,
         engine: {
           vm: { prefetchMapped: true, ...options.vm, pageCount: sizeBytes / PAGE_SIZE_BYTES, localPages: Math.floor(localBytes / PAGE_SIZE_BYTES), policySet: options.policySet ?? 'rackmem2021' },

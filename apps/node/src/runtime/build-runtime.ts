@@ -1,4 +1,4 @@
-import { createDramBackend, DvsRegion, type DvsRegionListener } from '@rackmem/dvs';
+import type { DvsRegionListener } from '@rackmem/dvs';
 import { PagingEngine, type PageStore } from '@rackmem/vm';
 import { PAGE_SIZE_BYTES } from '../native/constants.js';
 import type { Userfaultfd } from '../native/uffd.js';
@@ -8,6 +8,7 @@ import type { PagerCounters } from '../pager/stats.js';
 import type { UffdMapper } from '../pager/uffd-mapper.js';
 import { SharedEngineStats } from './engine-stats.js';
 import { FrameStore } from './frame-store.js';
+import { LocalPageStore } from './local-page-store.js';
 import { openRemoteStorage } from './remote-storage.js';
 import { UffdRuntime } from './uffd-runtime.js';
 
@@ -44,8 +45,9 @@ export async function buildEngineRuntime(
 async function openStorage(config: EngineWorkerConfig, regionBytes: number, listener: DvsRegionListener): Promise<{ store: PageStore; close: () => Promise<void> }> {
   const storage = config.storage;
   if (storage.kind === 'local') {
-    const backend = createDramBackend({ nodeId: 'local-dram', capacityBytes: storage.capacityBytes ?? regionBytes });
-    return { store: new DvsRegion({ sizeBytes: regionBytes, pageSizeBytes: PAGE_SIZE_BYTES, nodes: [backend], listener }), close: async () => {} };
+    const pages = regionBytes / PAGE_SIZE_BYTES;
+    const store = new LocalPageStore(pages, Math.min(pages, Math.floor((storage.capacityBytes ?? regionBytes) / PAGE_SIZE_BYTES)));
+    return { store, close: async () => store.close() };
   }
   const remote = await openRemoteStorage(storage, regionBytes, listener);
   return { store: remote.region, close: () => remote.close() };

@@ -16,10 +16,11 @@ const OCTAVES = 25;
 const LATENCY_BUCKETS = 1 + OCTAVES * SUB_BUCKETS;
 
 /** Histogram slot of a latency in microseconds. */
-function bucketOf(us: number): number {
-  if (us < 1) return 0;
-  const octave = Math.min(OCTAVES - 1, Math.floor(Math.log2(us)));
-  const sub = Math.min(SUB_BUCKETS - 1, Math.floor((us / 2 ** octave - 1) * SUB_BUCKETS));
+export function bucketOf(us: number): number {
+  if (!(us >= 1)) return 0;
+  // The octave from the integer part's leading zeros (no log2 or pow on the fault path).
+  const octave = Math.min(OCTAVES - 1, 31 - Math.clz32(Math.min(us, 2 ** 31 - 1)));
+  const sub = Math.min(SUB_BUCKETS - 1, Math.floor((us / (1 << octave) - 1) * SUB_BUCKETS));
   return 1 + octave * SUB_BUCKETS + sub;
 }
 

@@ -14,6 +14,8 @@ export const Slot = {
   Stale: 3,
   /** The page's data, moved out of a write-protected mapping: it may carry the uffd-wp bit. */
   DataWriteProtected: 4,
+  /** No bytes of its own: the page's data is in storage at `directAddress` (see DirectPageSource). */
+  Direct: 5,
 } as const;
 
 const ZEROS = new Uint8Array(PAGE_SIZE_BYTES);
@@ -29,10 +31,16 @@ const ZEROS = new Uint8Array(PAGE_SIZE_BYTES);
 export class FrameStore {
   readonly memory: RegionMemory;
   private readonly slots: Uint8Array;
+  /** Source address of each Direct slot. */
+  private readonly directAddresses: Float64Array;
+  /** What a Direct slot has underneath from earlier use: Empty, or a leftover page (Stale or DataWriteProtected). */
+  private readonly directUnder: Uint8Array;
 
   constructor(readonly frameCount: number) {
     this.memory = RegionMemory.map(frameCount * PAGE_SIZE_BYTES);
     this.slots = new Uint8Array(frameCount);
+    this.directAddresses = new Float64Array(frameCount);
+    this.directUnder = new Uint8Array(frameCount);
   }
 
   /** Address of frame `frame`'s slot. */
@@ -45,9 +53,30 @@ export class FrameStore {
     return this.slots[frame];
   }
 
+  /** Makes the slot stand for the page bytes at `address` (in storage) without copying them. */
+  setDirect(frame: number, address: number): void {
+    const s = this.slots[frame];
+    // A leftover page is kept (no syscall per fetch) and remembered: clear() drops it before a MOVE
+    // needs the slot empty, and one moved from a write-protected mapping stays marked as such.
+    const under = s === Slot.Direct ? this.directUnder[frame] : s === Slot.DataWriteProtected ? s : s === Slot.Data || s === Slot.Stale ? Slot.Stale : Slot.Empty;
+    this.directUnder[frame] = under;
+    this.slots[frame] = Slot.Direct;
+    this.directAddresses[frame] = address;
+  }
+
+  /** Where a Direct slot's bytes are. */
+  directAddress(frame: number): number {
+    return this.directAddresses[frame];
+  }
+
   /** Marks the slot's contents. */
   set(frame: number, state: number): void {
     this.slots[frame] = state;
+  }
+
+  /** After a Direct slot's page was mapped: the slot is back to what it had underneath. */
+  directDone(frame: number): void {
+    this.slots[frame] = this.directUnder[frame];
   }
 
   /**
@@ -57,7 +86,8 @@ export class FrameStore {
    */
   clear(frame: number): void {
     const s = this.slots[frame];
-    if (s === Slot.Data || s === Slot.Stale || s === Slot.DataWriteProtected) madvise(this.address(frame), PAGE_SIZE_BYTES, MADV_DONTNEED);
+    const hasPage = s === Slot.Data || s === Slot.Stale || s === Slot.DataWriteProtected || (s === Slot.Direct && this.directUnder[frame] !== Slot.Empty);
+    if (hasPage) madvise(this.address(frame), PAGE_SIZE_BYTES, MADV_DONTNEED);
     this.slots[frame] = Slot.Empty;
   }
 
@@ -73,6 +103,8 @@ export class FrameStore {
   /** The slot's bytes, to fill from storage or write back to it. Zero slots read as zeros. */
   bytes(frame: number): Uint8Array {
     if (this.slots[frame] === Slot.Zero) return ZEROS;
+    // Never hand out the slot's own memory for a page whose bytes are elsewhere (it would read as garbage).
+    if (this.slots[frame] === Slot.Direct) throw new Error(`frame ${frame} holds a direct page: its bytes are in storage, not in the frame`);
     return this.memory.bytes(frame * PAGE_SIZE_BYTES, PAGE_SIZE_BYTES);
   }
 

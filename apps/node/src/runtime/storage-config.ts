@@ -1,7 +1,7 @@
 /** Where a paged region's pages go when they leave local memory. */
 export type StorageConfig =
   | {
-      /** Local DRAM inside the pager (a dvs region over the dram backend): no network. */
+      /** Local memory inside the pager (LocalPageStore; faults copy straight from it): no network. */
       kind: 'local';
       /** Capacity of the local backend in bytes (default: the region size). */
       capacityBytes?: number;

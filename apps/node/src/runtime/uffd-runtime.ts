@@ -13,6 +13,12 @@ import type { UffdMapper } from '../pager/uffd-mapper.js';
 import type { FrameStore} from './frame-store.js';
 import { Slot } from './frame-store.js';
 import type { SharedEngineStats } from './engine-stats.js';
+import type { DirectPageSource } from './local-page-store.js';
+import { FaultTimer } from './fault-timer.js';
+
+function isDirectPageSource(store: PageStore): store is PageStore & DirectPageSource {
+  return typeof (store as Partial<DirectPageSource>).storedPageAddress === 'function';
+}
 
 /** errno of UFFDIO_MOVE when the page has an extra reference (pinned, or a transient GUP / migration). */
 const EBUSY = 16;
@@ -40,8 +46,12 @@ export const RuntimeOp = {
  */
 export class UffdRuntime implements FaultHandler {
   private draining = false;
-  private readonly faultStartMs = new Map<number, number>();
+  /** Storage reads and writes issued and not yet completed (remote ones complete on the event loop). */
+  private storageOpsInFlight = 0;
+  private readonly faultTimer = new FaultTimer();
   private readonly batchScratch: Int32Array;
+  /** Storage that hands out page addresses (local storage): fills copy from it directly. */
+  private readonly direct: DirectPageSource | null;
 
   constructor(
     private readonly engine: PagingEngine,
@@ -56,6 +66,7 @@ export class UffdRuntime implements FaultHandler {
     private readonly reportLost: (pages: number[]) => void = () => {},
   ) {
     this.batchScratch = new Int32Array(Math.max(1, engine.config.writebackBatchPages));
+    this.direct = isDirectPageSource(store) ? store : null;
   }
 
   onFault(page: number, flags: number): void {
@@ -68,10 +79,14 @@ export class UffdRuntime implements FaultHandler {
       if (this.engine.pageState(page) === 1 /* active */) this.engine.dirtied(page);
       else this.mapper.wake(page, 1); // stale: the page was evicted since; the retry faults normally
     } else {
-      if (!this.faultStartMs.has(page)) this.faultStartMs.set(page, this.clock());
+      this.faultTimer.start(page, this.clock());
       this.engine.fault(page, isWrite);
     }
     this.pump();
+  }
+
+  awaitsLoop(): boolean {
+    return this.storageOpsInFlight > 0;
   }
 
   onCommand(op: number, firstPage: number, count: number, arg: number): number {
@@ -173,10 +188,20 @@ export class UffdRuntime implements FaultHandler {
   }
 
   private fetch(page: number, frame: number): void {
+    if (this.direct !== null) {
+      // Local storage: the map that follows copies straight from the stored page.
+      const address = this.direct.storedPageAddress(page);
+      if (address >= 0) this.frames.setDirect(frame, address);
+      this.engine.fetchDone(page, address >= 0);
+      this.pump();
+      return;
+    }
     this.frames.prepareForWrite(frame);
     const into = this.frames.bytes(frame);
     this.frames.set(frame, Slot.Data);
+    this.storageOpsInFlight++;
     this.store.readPage(page, into, (status) => {
+      this.storageOpsInFlight--;
       this.engine.fetchDone(page, status === 'ok');
       this.pump();
     });
@@ -184,7 +209,11 @@ export class UffdRuntime implements FaultHandler {
 
   private map(page: number, frame: number, writeProtect: boolean): void {
     const slot = this.frames.state(frame);
-    if (slot === Slot.Zero) {
+    if (slot === Slot.Direct) {
+      this.mapper.copyIn(page, this.frames.directAddress(frame), 1, true, writeProtect);
+      this.frames.directDone(frame);
+      this.counters.add(PAGER_COUNTER.storeFills);
+    } else if (slot === Slot.Zero) {
       this.mapper.zeroFill(page, 1, !writeProtect);
       if (writeProtect) this.mapper.protect(page, 1);
       this.counters.add(PAGER_COUNTER.zeroFills);
@@ -216,7 +245,13 @@ export class UffdRuntime implements FaultHandler {
   }
 
   private writeBatch(batchId: number): void {
-    writeBackBatch(this.engine, batchId, this.batchScratch, (page, frame, done) => this.store.writePage(page, this.frames.bytes(frame), done), () => this.pump());
+    writeBackBatch(this.engine, batchId, this.batchScratch, (page, frame, done) => {
+      this.storageOpsInFlight++;
+      this.store.writePage(page, this.frames.bytes(frame), (status) => {
+        this.storageOpsInFlight--;
+        done(status);
+      });
+    }, () => this.pump());
   }
 
   /** Moves the slot's page into the region; false when it had to copy instead (the page was busy). */
@@ -268,9 +303,8 @@ export class UffdRuntime implements FaultHandler {
   }
 
   private faultDone(page: number): void {
-    const started = this.faultStartMs.get(page);
-    if (started === undefined) return;
-    this.faultStartMs.delete(page);
+    const started = this.faultTimer.finish(page);
+    if (started < 0) return;
     this.stats.recordLatencyUs((this.clock() - started) * 1000);
   }
 }

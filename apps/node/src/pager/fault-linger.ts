@@ -1,0 +1,62 @@
+import { libc } from '../native/libc.js';
+
+/** `struct pollfd` is 8 bytes: int fd, short events, short revents. */
+const POLLFD_BYTES = 8;
+const POLLIN = 1;
+
+/** Options of {@link FaultLinger}. */
+export interface FaultLingerOptions {
+  /** How long to wait in the blocking poll for the next fault before going back to the loop (ms). */
+  readonly lingerMs: number;
+  /** Longest stretch served without a turn of the event loop, so timers and sockets never starve (ms). */
+  readonly maxTurnMs: number;
+}
+
+/** Defaults: a fault stream with gaps under 1 ms is served without the loop, for at most 5 ms at a time. */
+export const DEFAULT_FAULT_LINGER: FaultLingerOptions = { lingerMs: 1, maxTurnMs: 5 };
+
+/**
+ * The pager's fast path between faults. Going back to libuv after every fault costs one event-loop
+ * turn (epoll, koffi's poll callback into JS, the loop's phases): about 1.2–1.5 µs of the pager's
+ * CPU per fault on the development VM, and with the faulting thread on the same CPU every µs of it
+ * is fault latency. So after a drain the pager waits for the next fault in a blocking `poll` on the
+ * uffd itself (design a2 of native.md §3.1), together with the fds that need the loop (the control
+ * doorbell, the stop eventfd): any of those, a quiet `lingerMs`, `maxTurnMs` of continuous service,
+ * or a handler that has I/O in flight on the loop (`mayBlock()` false: a remote fetch whose reply
+ * only the loop can deliver) ends the stretch and returns to libuv, which polls everything again.
+ */
+export class FaultLinger {
+  private readonly pollfds: Buffer;
+  private readonly count: number;
+
+  constructor(uffdFd: number, loopFds: readonly number[], private readonly options: FaultLingerOptions = DEFAULT_FAULT_LINGER) {
+    const fds = [uffdFd, ...loopFds];
+    this.count = fds.length;
+    this.pollfds = Buffer.alloc(fds.length * POLLFD_BYTES);
+    fds.forEach((fd, i) => {
+      this.pollfds.writeInt32LE(fd, i * POLLFD_BYTES);
+      this.pollfds.writeInt16LE(POLLIN, i * POLLFD_BYTES + 4);
+    });
+  }
+
+  /**
+   * Serves faults with `drain` while they keep coming (call it after the loop's own drain). Returns
+   * the number of messages drained here.
+   */
+  serve(drain: () => number, mayBlock: () => boolean): number {
+    if (this.options.lingerMs <= 0) return 0;
+    const deadline = performance.now() + this.options.maxTurnMs;
+    const poll = libc().poll;
+    const b = this.pollfds;
+    let handled = 0;
+    while (mayBlock()) {
+      for (let i = 0; i < this.count; i++) b.writeInt16LE(0, i * POLLFD_BYTES + 6);
+      const ready = poll(b, this.count, this.options.lingerMs);
+      if (ready <= 0) break; // quiet (or EINTR): the loop takes over
+      for (let i = 1; i < this.count; i++) if (b.readInt16LE(i * POLLFD_BYTES + 6) !== 0) return handled;
+      handled += drain();
+      if (performance.now() >= deadline) break;
+    }
+    return handled;
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * When each waiting fault started, for the fault-latency histogram. Faults wait only while the
+ * pager resolves them, so only a few are open at once (one per faulting thread): a small array
+ * scanned linearly beats a Map here (no boxed times, no hashing, no allocation per fault). At most
+ * `capacity` faults are timed at once; more are counted in `untimed` and left out of the histogram.
+ */
+export class FaultTimer {
+  private readonly pages: Int32Array;
+  private readonly startMs: Float64Array;
+  private open = 0;
+  /** Faults not timed because `capacity` faults were already open. */
+  untimed = 0;
+
+  constructor(readonly capacity = 256) {
+    this.pages = new Int32Array(capacity);
+    this.startMs = new Float64Array(capacity);
+  }
+
+  /** Faults being timed now. */
+  get openCount(): number {
+    return this.open;
+  }
+
+  /** Starts timing `page` at `nowMs`, unless it is already being timed (a second message for the same fault). */
+  start(page: number, nowMs: number): void {
+    if (this.indexOf(page) >= 0) return;
+    if (this.open === this.capacity) {
+      this.untimed++;
+      return;
+    }
+    this.pages[this.open] = page;
+    this.startMs[this.open] = nowMs;
+    this.open++;
+  }
+
+  /** Stops timing `page`; returns when it started, or -1 when it was not being timed (a prefetch, say). */
+  finish(page: number): number {
+    const i = this.indexOf(page);
+    if (i < 0) return -1;
+    const started = this.startMs[i];
+    const last = --this.open;
+    this.pages[i] = this.pages[last];
+    this.startMs[i] = this.startMs[last];
+    return started;
+  }
+
+  private indexOf(page: number): number {
+    const pages = this.pages;
+    for (let i = 0; i < this.open; i++) if (pages[i] === page) return i;
+    return -1;
+  }
+}
