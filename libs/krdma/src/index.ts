@@ -69,7 +69,7 @@ export {
   type ServerHandshakeOptions,
 } from './internal/auth/handshake.js';
 /** The donor service (I/O-free). */
-export { DonorError, DonorService, type DonorErrorCode, type DonorOptions, type DonorSlab, type DonorStats } from './internal/donor/donor.js';
+export { DonorError, DonorService, type DonorErrorCode, type DonorOptions, type DonorSlab, type DonorSlabBlock, type DonorSlabMemory, type DonorStats } from './internal/donor/donor.js';
 /** Runtime ports a transport is given. */
 export {
   DEFAULT_SESSION_TIMEOUTS,
@@ -96,5 +96,5 @@ export { backoffDelayNs, DEFAULT_BACKOFF, type BackoffPolicy } from './internal/
 export { TcpFabric, processReceiveBudget, type TcpCounters, type TcpFabricOptions } from './adapters/tcp/tcp-fabric.js';
 /** Runtime adapters (ambient scheduling, CSPRNG nonces, monotonic clock). */
 export { cryptoNonceSource, defaultNodeName, immediateScheduler, microtaskScheduler, monotonicClock } from './adapters/runtime.js';
-/** Verbs transport through koffi: device, RC endpoints over a TCP side channel, one-sided READ/WRITE, SEND/RECV RPC, typed errors. */
+/** Verbs transport through koffi: device, RC endpoints over a TCP side channel, one-sided READ/WRITE, SEND/RECV RPC, typed errors, and the VerbsFabric (TCP control plane, RDMA data plane). */
 export * from './adapters/verbs/index.js';

@@ -238,6 +238,23 @@ export class TcpFabric extends SessionFabric {
     return [...redials, ...listed];
   }
 
+  /**
+   * Ends the connection to `peer` as lost, not as a local disconnect: its requests complete
+   * `peer-lost`, peers see it lost, and a peer this node dialled is redialled (with backoff). For
+   * a transport layered on this one whose own link to the peer failed (the verbs fabric's queue
+   * pair). Returns whether a connection was up.
+   */
+  dropPeer(peer: PeerId, reason: string): boolean {
+    let dropped = false;
+    for (const connection of [...this.connections]) {
+      const session = connection.session;
+      if (session === null || !session.isUp || session.peerId !== peer) continue;
+      dropped = true;
+      session.transportClosed(reason);
+    }
+    return dropped;
+  }
+
   /** Socket counters (reads, writes, copies) summed over live and closed connections. */
   counters(): TcpCounters {
     const sum = { ...this.totals };

@@ -128,8 +128,11 @@ export class VerbsChannel {
     this.writev([{ region, offsetBytes, data }], done);
   }
 
-  /** Vectored read: one post of a chain of READs; `done` once, with the first failure. */
-  readv(ops: readonly RegionRead[], done: StatusDone): void {
+  /**
+   * Vectored read: one post of a chain of READs; `done` once, with the first failure. When
+   * `abandoned` returns true at a completion, nothing more is copied into the `into` buffers.
+   */
+  readv(ops: readonly RegionRead[], done: StatusDone, abandoned?: () => boolean): void {
     const bad = this.checkOps(ops.map((op) => [op.region, op.offsetBytes, op.into.length]));
     if (bad !== null) return this.later(done, 'rejected', bad);
     const { each, finished } = this.gather(ops.length, done);
@@ -140,7 +143,7 @@ export class VerbsChannel {
       const length = op.into.length;
       dataPath.push(IbvWrOpcode.RDMA_READ, (status, reason, slot) => {
         // Copy only while the caller still waits (not after a failure was reported for the vector).
-        if (status === 'ok' && !finished()) op.into.set(staging.subarray(dataPath.stagingOffset(slot), dataPath.stagingOffset(slot) + length));
+        if (status === 'ok' && !finished() && abandoned?.() !== true) op.into.set(staging.subarray(dataPath.stagingOffset(slot), dataPath.stagingOffset(slot) + length));
         each(status, reason, slot);
       }, length, BigInt(op.region.address + op.offsetBytes), op.region.rkey);
     }

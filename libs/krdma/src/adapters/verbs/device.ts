@@ -2,8 +2,13 @@
 import koffi from 'koffi';
 import { IbvLinkLayer, IbvPortState } from './abi.js';
 import { VerbsError, callError, noDeviceError } from './errors.js';
+import type { VerbsHca, VerbsPortInfo } from './hca.js';
 import { loadVerbsLibrary, type NativePointer, type VerbsLibrary } from './library.js';
+import { VerbsMemoryRegistrar, type MemoryRegistrar } from './memory.js';
 import { forgetContextOps } from './ops.js';
+import { createCq, createRcQp, modifyQp, type QpCapacity, type QpTransition } from './queue-pair.js';
+
+export type { VerbsPortInfo } from './hca.js';
 
 /** What device discovery found. */
 export interface DeviceDiscovery {
@@ -42,18 +47,6 @@ export function discoverRdmaDevices(): DeviceDiscovery {
   return { devices: result, errno: 0 };
 }
 
-/** Attributes of the port in use. */
-export interface VerbsPortInfo {
-  readonly portNum: number;
-  /** IbvPortState value (4 = ACTIVE). */
-  readonly state: number;
-  readonly lid: number;
-  /** IbvLinkLayer value (1 = InfiniBand, 2 = Ethernet / RoCE). */
-  readonly linkLayer: number;
-  /** IbvMtu code of the active MTU. */
-  readonly activeMtu: number;
-}
-
 /** Options of {@link VerbsDevice.open}. */
 export interface VerbsDeviceOptions {
   /** Device name; the first listed device when absent. */
@@ -65,8 +58,10 @@ export interface VerbsDeviceOptions {
 }
 
 /** An opened RDMA device: context, port, GID and one protection domain. */
-export class VerbsDevice {
+export class VerbsDevice implements VerbsHca {
   private closed = false;
+  /** Registers memory with this device's protection domain (ibv_reg_mr). */
+  readonly registrar: MemoryRegistrar;
 
   private constructor(
     readonly lib: VerbsLibrary,
@@ -76,7 +71,9 @@ export class VerbsDevice {
     readonly port: VerbsPortInfo,
     readonly gid: Uint8Array,
     readonly gidIndex: number,
-  ) {}
+  ) {
+    this.registrar = new VerbsMemoryRegistrar(lib, pd);
+  }
 
   /**
    * Opens a device (the first, or `deviceName`), queries its port and GID and allocates a PD.
@@ -126,6 +123,26 @@ export class VerbsDevice {
   /** Whether the port is Ethernet (RoCE: addressed by GID) rather than InfiniBand (by LID). */
   get isRoce(): boolean {
     return this.port.linkLayer === IbvLinkLayer.ETHERNET;
+  }
+
+  createCq(cqe: number): NativePointer {
+    return createCq(this.lib, this.context, cqe);
+  }
+
+  destroyCq(cq: NativePointer): void {
+    this.lib.ibv_destroy_cq(cq);
+  }
+
+  createRcQp(cq: NativePointer, capacity: QpCapacity): { qp: NativePointer; qpn: number } {
+    return createRcQp(this.lib, this.pd, cq, capacity);
+  }
+
+  destroyQp(qp: NativePointer): void {
+    this.lib.ibv_destroy_qp(qp);
+  }
+
+  modifyQp(qp: NativePointer, transition: QpTransition): void {
+    modifyQp(this.lib, qp, transition);
   }
 
   /** Deallocates the PD and closes the context. Close every endpoint first. Idempotent. */

@@ -6,16 +6,13 @@ import type { FabricStatus, RpcDone, StatusDone } from '../../internal/fabric.js
 import { monotonicClock } from '../runtime.js';
 import { VerbsChannel, type ChannelRpcHandler, type RegionRead, type RegionWrite, type RemoteRegion } from './channel.js';
 import { VerbsDataPath } from './data-path.js';
-import type { VerbsDevice } from './device.js';
+import type { VerbsHca } from './hca.js';
 import { VerbsError } from './errors.js';
 import type { NativePointer } from './library.js';
-import { ACCESS_ALL, VerbsMemoryRegistrar, type RegisteredBuffer } from './memory.js';
+import { ACCESS_ALL, type RegisteredBuffer } from './memory.js';
 import { contextOps } from './ops.js';
 import { CqPoller } from './poller.js';
-import {
-  DEFAULT_QP_TUNING, createCq, createRcQp, errorTransition, initTransition, modifyQp, rtrTransition, rtsTransition,
-  type ConnectionInfo, type QpTuning,
-} from './queue-pair.js';
+import { DEFAULT_QP_TUNING, errorTransition, initTransition, rtrTransition, rtsTransition, type ConnectionInfo, type QpTuning } from './queue-pair.js';
 
 /** Options of a {@link VerbsEndpoint}. */
 export interface VerbsEndpointOptions {
@@ -47,10 +44,11 @@ export class VerbsEndpoint {
   private state: VerbsEndpointState = 'init';
   private remote: ConnectionInfo | null = null;
   private closeListener: ((reason: string) => void) | null = null;
+  private readonly closeWatchers: ((reason: string) => void)[] = [];
   private closeReason: string | null = null;
 
   private constructor(
-    private readonly device: VerbsDevice,
+    private readonly device: VerbsHca,
     private readonly tuning: QpTuning,
     private readonly cq: NativePointer,
     private readonly qp: NativePointer,
@@ -60,27 +58,28 @@ export class VerbsEndpoint {
     private readonly channel: VerbsChannel,
     private readonly poller: CqPoller,
     localInfo: ConnectionInfo,
+    private readonly stagingSlotBytes: number,
+    private readonly batchLimit: number,
   ) {
     this.localInfo = localInfo;
   }
 
   /** Creates the CQ, QP (to INIT), staging and receive memory, and posts the receives. */
-  static create(device: VerbsDevice, exposed: RegisteredBuffer | null, options: VerbsEndpointOptions = {}): VerbsEndpoint {
+  static create(device: VerbsHca, exposed: RegisteredBuffer | null, options: VerbsEndpointOptions = {}): VerbsEndpoint {
     const stagingSlots = options.stagingSlots ?? 64;
     const slotBytes = options.slotBytes ?? 65536;
     const recvSlots = options.recvSlots ?? 32;
     const messageBytes = options.messageBytes ?? 8192;
     const timeoutNs = (options.requestTimeoutMs ?? 5000) * 1e6;
     const tuning: QpTuning = { ...DEFAULT_QP_TUNING, portNum: device.port.portNum, gidIndex: device.gidIndex, ...options.tuning };
-    const lib = device.lib;
-    const registrar = new VerbsMemoryRegistrar(lib, device.pd);
+    const registrar = device.registrar;
     const cleanup: (() => void)[] = [];
     try {
-      const cq = createCq(lib, device.context, stagingSlots + recvSlots);
-      cleanup.push(() => lib.ibv_destroy_cq(cq));
-      const { qp, qpn } = createRcQp(lib, device.pd, cq, { maxSendWr: stagingSlots, maxRecvWr: recvSlots });
-      cleanup.push(() => lib.ibv_destroy_qp(qp));
-      modifyQp(lib, qp, initTransition(tuning));
+      const cq = device.createCq(stagingSlots + recvSlots);
+      cleanup.push(() => device.destroyCq(cq));
+      const { qp, qpn } = device.createRcQp(cq, { maxSendWr: stagingSlots, maxRecvWr: recvSlots });
+      cleanup.push(() => device.destroyQp(qp));
+      device.modifyQp(qp, initTransition(tuning));
       const staging = registrar.register(stagingSlots * slotBytes, ACCESS_ALL);
       cleanup.push(() => staging.release());
       const recv = registrar.register(recvSlots * messageBytes, ACCESS_ALL);
@@ -88,8 +87,9 @@ export class VerbsEndpoint {
       const stagingArea = { address: staging.address, lkey: staging.lkey, bytes: staging.bytes, slotBytes };
       const nowNs = monotonicClock.nowNs;
       const defer = (fn: () => void): void => void setImmediate(fn);
+      const maxBatch = Math.min(options.maxBatch ?? 32, stagingSlots);
       const dataPath = new VerbsDataPath({
-        qp, cq, ops: contextOps(device.context), maxOutstanding: stagingSlots, maxBatch: Math.min(options.maxBatch ?? 32, stagingSlots),
+        qp, cq, ops: contextOps(device.context), maxOutstanding: stagingSlots, maxBatch,
         pollBatch: options.pollBatch ?? 32, timeoutNs, nowNs, defer, staging: stagingArea,
       });
       cleanup.push(() => dataPath.close());
@@ -118,7 +118,7 @@ export class VerbsEndpoint {
         },
         onError: (err) => endpoint?.close(`completion queue failed: ${(err as Error).message}`),
       });
-      endpoint = new VerbsEndpoint(device, tuning, cq, qp, staging, recv, dataPath, channel, poller, info);
+      endpoint = new VerbsEndpoint(device, tuning, cq, qp, staging, recv, dataPath, channel, poller, info, slotBytes, maxBatch);
       return endpoint;
     } catch (err) {
       for (const undo of cleanup.reverse()) undo();
@@ -145,9 +145,8 @@ export class VerbsEndpoint {
   /** Brings the QP to RTR then RTS towards `remote`, and starts polling. */
   connect(remote: ConnectionInfo): void {
     if (this.state !== 'init') throw new VerbsError('closed', `the endpoint is ${this.state}; create a new one to connect again`);
-    const lib = this.device.lib;
-    modifyQp(lib, this.qp, rtrTransition({ activeMtu: this.device.port.activeMtu, roce: this.device.isRoce }, remote, this.tuning));
-    modifyQp(lib, this.qp, rtsTransition(this.localInfo.psn, this.tuning));
+    this.device.modifyQp(this.qp, rtrTransition({ activeMtu: this.device.port.activeMtu, roce: this.device.isRoce }, remote, this.tuning));
+    this.device.modifyQp(this.qp, rtsTransition(this.localInfo.psn, this.tuning));
     this.channel.setPeerLimits(remote.recvSlots, remote.messageBytes);
     this.remote = remote;
     this.state = 'connected';
@@ -164,9 +163,12 @@ export class VerbsEndpoint {
     this.channel.write(this.regionOrEmpty(), offsetBytes, data, done);
   }
 
-  /** Vectored READ from any regions of this peer (one post). */
-  readv(ops: readonly RegionRead[], done: StatusDone): void {
-    this.channel.readv(ops, done);
+  /**
+   * Vectored READ from any regions of this peer (one post). When `abandoned` returns true at a
+   * completion, the data is not copied into `into` (the caller gave up on the request).
+   */
+  readv(ops: readonly RegionRead[], done: StatusDone, abandoned?: () => boolean): void {
+    this.channel.readv(ops, done, abandoned);
   }
 
   /** Vectored WRITE to any regions of this peer (one post). */
@@ -189,6 +191,27 @@ export class VerbsEndpoint {
     return { ...this.dataPath.counters, ...this.channel.counters, outstanding: this.dataPath.outstanding };
   }
 
+  /** Adds a watcher called once when the endpoint closes (with the reason), besides the `onClose` listener. */
+  watchClose(watcher: (reason: string) => void): void {
+    if (this.state === 'closed') return void setImmediate(() => watcher(this.closeReason ?? 'closed'));
+    this.closeWatchers.push(watcher);
+  }
+
+  /** Send-queue slots free for new one-sided requests (each READ/WRITE of a vector takes one); 0 once closed. */
+  get freeSlotCount(): number {
+    return this.state === 'connected' ? this.dataPath.freeSlotCount : 0;
+  }
+
+  /** Largest single READ/WRITE in bytes (one staging slot). */
+  get slotBytes(): number {
+    return this.stagingSlotBytes;
+  }
+
+  /** Most work requests in one vectored post. */
+  get maxBatch(): number {
+    return this.batchLimit;
+  }
+
   /** Sets the one listener called when the endpoint closes (with the reason). */
   onClose(listener: ((reason: string) => void) | null): void {
     this.closeListener = listener;
@@ -208,19 +231,19 @@ export class VerbsEndpoint {
     this.state = 'closed';
     this.closeReason = reason;
     this.poller.stop();
-    const lib = this.device.lib;
     try {
-      modifyQp(lib, this.qp, errorTransition());
+      this.device.modifyQp(this.qp, errorTransition());
     } catch {
       // The QP may already be in error; it is destroyed next either way.
     }
-    lib.ibv_destroy_qp(this.qp);
+    this.device.destroyQp(this.qp);
     this.channel.fail(status, reason);
     this.dataPath.close(status, reason);
-    lib.ibv_destroy_cq(this.cq);
+    this.device.destroyCq(this.cq);
     this.staging.release();
     this.recv.release();
     this.closeListener?.(reason);
+    for (const watcher of this.closeWatchers.splice(0)) watcher(reason);
   }
 
   private regionOrEmpty(): RemoteRegion {

@@ -5,10 +5,13 @@
 // sge lists, opcode, remote_addr, rkey), moves the bytes between registered buffers, and writes
 // 48-byte ibv_wc records back. Always call close(): registered callbacks are a limited resource.
 import koffi from 'koffi';
-import { IBV_CONTEXT_OPS_OFFSETS, IBV_OBJECT_SIZES, IbvWcOpcode, IbvWcStatus, IbvWrOpcode, IbvSendFlags, LAYOUT_TABLE } from './abi.js';
+import { IBV_CONTEXT_OPS_OFFSETS, IBV_OBJECT_SIZES, IbvLinkLayer, IbvMtu, IbvPortState, IbvQpState, IbvWcOpcode, IbvWcStatus, IbvWrOpcode, IbvSendFlags, LAYOUT_TABLE } from './abi.js';
+import { callError } from './errors.js';
+import type { VerbsHca } from './hca.js';
 import type { NativePointer } from './library.js';
 import { allocNativeBlock, type MemoryRegistrar, type RegisteredBuffer } from './memory.js';
 import { forgetContextOps } from './ops.js';
+import type { QpCapacity, QpTransition } from './queue-pair.js';
 import { verbsTypes } from './structs.js';
 
 const W = LAYOUT_TABLE.ibv_send_wr.offsets;
@@ -48,6 +51,11 @@ interface FakeQp {
   readonly cq: FakeCq;
   readonly qpn: number;
   peer: FakeQp | null;
+  /** Made through a fake device: follows RC rules (must be connected; ERR flushes; a gone peer fails). */
+  readonly managed: boolean;
+  /** IbvQpState value (managed QPs). */
+  state: number;
+  destroyed: boolean;
   readonly recvQueue: { wrIdLow: number; wrIdHigh: number; address: bigint; length: number; lkey: number }[];
 }
 
@@ -112,8 +120,66 @@ export class FakeVerbsNic {
     koffi.encode(qpPtr, LAYOUT_TABLE.ibv_qp.offsets.qp_num, 'uint32_t', qpn);
     const cq: FakeCq = { cq: cqPtr, queue: [], maxQueued: 0 };
     this.cqs.set(cqPtr, cq);
-    this.qps.set(qpPtr, { qp: qpPtr, cq, qpn, peer: null, recvQueue: [] });
+    this.qps.set(qpPtr, { qp: qpPtr, cq, qpn, peer: null, recvQueue: [], managed: false, state: IbvQpState.RTS, destroyed: false });
     return { qp: qpPtr, cq: cqPtr, qpn };
+  }
+
+  /**
+   * A fake opened device on this NIC, for running RdmaTransport, VerbsEndpoint and VerbsFabric
+   * without hardware. Several devices of one NIC reach each other: a QP moved to RTR connects to
+   * the QP whose number is `dest_qp_num` (SENDs land in its receive queue; READ/WRITE reach any
+   * memory registered with the NIC by rkey). RC failures are modelled: a QP in ERR completes its
+   * work requests WR_FLUSH_ERR; once its peer QP is destroyed or in ERR, they complete
+   * RETRY_EXC_ERR (peer lost). `close()` of the device is a no-op; close the NIC.
+   */
+  device(name = 'fake0'): VerbsHca {
+    const gid = new Uint8Array(16);
+    gid[15] = this.nextQpn & 0xff;
+    return {
+      name, context: this.context, gid, gidIndex: 0, isRoce: false, registrar: this.registrar(),
+      port: { portNum: 1, state: IbvPortState.ACTIVE, lid: 1, linkLayer: IbvLinkLayer.INFINIBAND, activeMtu: IbvMtu.MTU_4096 },
+      createCq: () => {
+        const cqPtr = this.alloc(IBV_OBJECT_SIZES.cq);
+        koffi.encode(cqPtr, LAYOUT_TABLE.ibv_cq.offsets.context, 'void *', this.context);
+        this.cqs.set(cqPtr, { cq: cqPtr, queue: [], maxQueued: 0 });
+        return cqPtr;
+      },
+      destroyCq: (cq) => void this.cqs.delete(cq),
+      createRcQp: (cqPtr: NativePointer, _capacity: QpCapacity) => {
+        const cq = this.cqs.get(cqPtr);
+        if (cq === undefined) throw callError('ibv_create_qp (fake)', 22, 'unknown CQ');
+        const qpPtr = this.alloc(IBV_OBJECT_SIZES.qp);
+        koffi.encode(qpPtr, LAYOUT_TABLE.ibv_qp.offsets.context, 'void *', this.context);
+        const qpn = this.nextQpn++;
+        koffi.encode(qpPtr, LAYOUT_TABLE.ibv_qp.offsets.qp_num, 'uint32_t', qpn);
+        this.qps.set(qpPtr, { qp: qpPtr, cq, qpn, peer: null, recvQueue: [], managed: true, state: IbvQpState.RESET, destroyed: false });
+        return { qp: qpPtr, qpn };
+      },
+      destroyQp: (qpPtr) => {
+        const qp = this.qps.get(qpPtr);
+        if (qp === undefined) return;
+        qp.destroyed = true;
+        this.qps.delete(qpPtr);
+      },
+      modifyQp: (qpPtr: NativePointer, transition: QpTransition) => {
+        const qp = this.qps.get(qpPtr);
+        if (qp === undefined) throw callError(`ibv_modify_qp(→${transition.state}) (fake)`, 22, 'unknown QP');
+        const state = transition.attr.qp_state as number;
+        if (state === IbvQpState.RTR) {
+          const destQpn = transition.attr.dest_qp_num as number;
+          const peer = [...this.qps.values()].find((q) => q.qpn === destQpn && q.managed);
+          if (peer === undefined) throw callError(`ibv_modify_qp(→RTR) (fake)`, 22, `no QP ${destQpn} on the fake NIC`);
+          qp.peer = peer;
+        }
+        qp.state = state;
+      },
+      close: () => undefined,
+    };
+  }
+
+  /** Forces a managed QP (by number) into the error state, as a failing link would. */
+  breakQueuePair(qpn: number): void {
+    for (const qp of this.qps.values()) if (qp.qpn === qpn) qp.state = IbvQpState.ERR;
   }
 
   /** Connects two fake QPs (SENDs of one land in the other's receive queue). */
@@ -246,6 +312,12 @@ export class FakeVerbsNic {
     const wcOpcode = wr.opcode === IbvWrOpcode.RDMA_READ ? IbvWcOpcode.RDMA_READ : wr.opcode === IbvWrOpcode.SEND ? IbvWcOpcode.SEND : IbvWcOpcode.RDMA_WRITE;
     const forced = this.forcedStatuses.shift();
     if (forced !== undefined) return { status: forced, wcOpcode, byteLength: 0 };
+    if (qp.managed) {
+      if (qp.state === IbvQpState.ERR) return { status: IbvWcStatus.WR_FLUSH_ERR, wcOpcode, byteLength: 0 };
+      if (qp.state !== IbvQpState.RTS) return { status: IbvWcStatus.LOC_QP_OP_ERR, wcOpcode, byteLength: 0 };
+      const peer = qp.peer;
+      if (peer === null || peer.destroyed || peer.state === IbvQpState.ERR) return { status: IbvWcStatus.RETRY_EXC_ERR, wcOpcode, byteLength: 0 };
+    }
     const total = wr.sges.reduce((sum, sge) => sum + sge.length, 0);
     const locals = wr.sges.map((sge) => this.resolve(sge.address, sge.lkey, sge.length));
     if (locals.some((l) => l === null)) return { status: IbvWcStatus.LOC_PROT_ERR, wcOpcode, byteLength: 0 };

@@ -19,3 +19,14 @@ export { DEFAULT_QP_TUNING, type ConnectionInfo, type QpTuning } from './queue-p
 export { VerbsEndpoint, type VerbsEndpointOptions, type VerbsEndpointState } from './endpoint.js';
 export { RdmaTransport, type RdmaTransportOptions } from './transport.js';
 export type { ChannelRpcHandler, RegionRead, RegionWrite, RemoteRegion } from './channel.js';
+/** What an endpoint needs from an opened device (implemented by VerbsDevice and the fake NIC's device). */
+export type { VerbsHca } from './hca.js';
+/** The Fabric over RDMA verbs: TCP control plane, one-sided READ/WRITE data plane to the donor's registered slabs. */
+export { VerbsFabric, type VerbsCounters, type VerbsFabricOptions } from './verbs-fabric.js';
+/** The donor's slab memory in registered chunks, and its first-fit allocator. */
+export { DEFAULT_CHUNK_BYTES, RegisteredSlabMemory, type RegisteredSlabMemoryOptions, type SlabMemoryCounters } from './slab-memory.js';
+export { FirstFitAllocator } from './slab-allocator.js';
+/** The RPC methods a VerbsFabric reserves to set up queue pairs. */
+export { VERBS_BIND_METHOD, VERBS_SIDE_CHANNEL_METHOD } from './verbs-rpc.js';
+/** The fake NIC (test support: runs the binding and the fabric without hardware). */
+export { FakeVerbsNic } from './fake-nic.js';

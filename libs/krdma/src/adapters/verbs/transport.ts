@@ -5,7 +5,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { VerbsDevice, type VerbsDeviceOptions } from './device.js';
 import { VerbsEndpoint, type VerbsEndpointOptions } from './endpoint.js';
 import { VerbsError } from './errors.js';
-import { ACCESS_ALL, VerbsMemoryRegistrar, type RegisteredBuffer } from './memory.js';
+import type { VerbsHca } from './hca.js';
+import { ACCESS_ALL, type RegisteredBuffer } from './memory.js';
 import { LineChannel, dialSideChannel, encodeConnectionInfo, parseConnectionInfo } from './side-channel.js';
 
 /** Options of {@link RdmaTransport.open}. */
@@ -22,14 +23,15 @@ export interface RdmaTransportOptions extends VerbsDeviceOptions, VerbsEndpointO
 export class RdmaTransport {
   private readonly endpointSet = new Set<VerbsEndpoint>();
   private server: Server | null = null;
+  private boundPort: number | null = null;
   private acceptListener: ((endpoint: VerbsEndpoint) => void) | null = null;
   private closed = false;
   /** Accepted side channels that failed during setup, with the reason (for the log). */
   readonly acceptFailures: string[] = [];
 
   private constructor(
-    /** The opened device. */
-    readonly device: VerbsDevice,
+    /** The opened device (or the fake NIC's, in tests). */
+    readonly device: VerbsHca,
     /** The exposed donor region (null when exposeBytes is 0). Peers READ and WRITE it directly. */
     readonly exposed: RegisteredBuffer | null,
     private readonly options: RdmaTransportOptions,
@@ -40,10 +42,17 @@ export class RdmaTransport {
    * libibverbs1) or `no-rdma-device` (the message suggests `--transport tcp`).
    */
   static open(options: RdmaTransportOptions = {}): RdmaTransport {
-    const device = VerbsDevice.open(options);
+    return RdmaTransport.onDevice(VerbsDevice.open(options), options);
+  }
+
+  /**
+   * A transport over an opened device (the fake NIC's in tests), which it owns from now on: it
+   * registers the exposed region and closes the device on `close()` (or when this throws).
+   */
+  static onDevice(device: VerbsHca, options: RdmaTransportOptions = {}): RdmaTransport {
     try {
       const exposeBytes = options.exposeBytes ?? 0;
-      const exposed = exposeBytes > 0 ? new VerbsMemoryRegistrar(device.lib, device.pd).register(exposeBytes, ACCESS_ALL) : null;
+      const exposed = exposeBytes > 0 ? device.registrar.register(exposeBytes, ACCESS_ALL) : null;
       return new RdmaTransport(device, exposed, options);
     } catch (err) {
       device.close();
@@ -69,10 +78,17 @@ export class RdmaTransport {
       server.once('error', (err) => reject(new VerbsError('side-channel-failed', `cannot listen on ${host}:${port}: ${err.message}`)));
       server.listen(port, host, () => {
         this.server = server;
+        server.on('error', () => {}); // accept errors (EMFILE ...) must not crash the process
         const address = server.address();
-        resolve(typeof address === 'object' && address !== null ? address.port : port);
+        this.boundPort = typeof address === 'object' && address !== null ? address.port : port;
+        resolve(this.boundPort);
       });
     });
+  }
+
+  /** The port the side channel listens on, or null before `listen` resolved. */
+  get listenPort(): number | null {
+    return this.boundPort;
   }
 
   /** Dials a peer's side channel, exchanges connection info, brings the QP to RTS. */

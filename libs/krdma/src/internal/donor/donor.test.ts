@@ -129,4 +129,42 @@ describe('donor service', () => {
       { numRuns: 100 },
     );
   });
+
+  it('carves slabs from slab memory: rkey and address per slab, memory given back on free and peer loss, no-space when it has none', () => {
+    const arena = new Uint8Array(4 * 4096);
+    const lent = new Map<Uint8Array, number>();
+    const released: number[] = [];
+    const donor = new DonorService({
+      capacityBytes: 1 << 20,
+      slabMemory: {
+        allocate: (sizeBytes) => {
+          const offset = lent.size * 4096;
+          if (offset + sizeBytes > arena.length) return 'the registered region is full';
+          const memory = arena.subarray(offset, offset + sizeBytes);
+          lent.set(memory, offset);
+          return { memory, rkey: 0x77, remoteAddress: 0x1000 + offset };
+        },
+        release: (memory) => void released.push(lent.get(memory) ?? -1),
+      },
+    });
+    const a = slabOf(donor.alloc('a', 4096));
+    const b = slabOf(donor.alloc('b', 4096));
+    expect([a.rkey, a.remoteAddress, b.remoteAddress]).toEqual([0x77, 0x1000, 0x2000]);
+    expect(donor.write('a', a.slabId, 5, Uint8Array.of(9))).toBeNull();
+    expect(arena[5]).toBe(9);
+    expect(donor.free('a', a.slabId)).toBeNull();
+    expect(released).toEqual([0]);
+    slabOf(donor.alloc('b', 4096));
+    donor.peerGone('b');
+    expect(released.sort()).toEqual([0, 4096, 8192]);
+    const refused = donor.alloc('c', 4 * 4096) as DonorError;
+    expect(refused.code).toBe('no-space');
+    expect(refused.message).toMatch(/registered region is full; place the slab on another node/);
+    expect(donor.usedBytes).toBe(0);
+  });
+
+  it('reports rkey and address 0 without slab memory', () => {
+    const slab = slabOf(new DonorService({ capacityBytes: 8192 }).alloc('a', 4096));
+    expect([slab.rkey, slab.remoteAddress]).toEqual([0, 0]);
+  });
 });

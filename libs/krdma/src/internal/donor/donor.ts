@@ -26,6 +26,33 @@ export interface DonorOptions {
   readonly freeOnPeerLoss?: boolean;
   /** Allocator of slab memory (default zero-filled `new Uint8Array`); must return zeroed memory. */
   readonly allocateSlab?: (sizeBytes: number) => Uint8Array;
+  /**
+   * Memory that slabs are carved from when it is not the JS heap (RDMA-registered memory that
+   * peers access one-sided). Takes precedence over `allocateSlab`; its rkey and address go into
+   * the alloc reply.
+   */
+  readonly slabMemory?: DonorSlabMemory | null;
+}
+
+/** One block of slab memory from a {@link DonorSlabMemory}. */
+export interface DonorSlabBlock {
+  /** The slab's bytes, zeroed. */
+  readonly memory: Uint8Array;
+  /** Remote key peers use for one-sided access (0: none). */
+  readonly rkey: number;
+  /** Address of byte 0 for one-sided access (0: none). */
+  readonly remoteAddress: number;
+}
+
+/**
+ * Where a donor's slabs live when peers access them one-sided (registered memory): it hands out
+ * zeroed blocks with their rkey and address, and takes them back when slabs are freed.
+ */
+export interface DonorSlabMemory {
+  /** A zeroed block of `sizeBytes`, or a reason why none fits (the donor answers `no-space`). */
+  allocate(sizeBytes: number): DonorSlabBlock | string;
+  /** Takes back a block's memory (its slab was freed). */
+  release(memory: Uint8Array): void;
 }
 
 /** A slab a donor lent: its id, size, owner and memory. */
@@ -36,6 +63,10 @@ export interface DonorSlab {
   readonly owner: string;
   /** The slab's bytes (zeroed at allocation). */
   readonly memory: Uint8Array;
+  /** Remote key for one-sided access to the slab (0 unless the donor has {@link DonorSlabMemory}). */
+  readonly rkey: number;
+  /** Address of the slab's byte 0 for one-sided access (0 unless the donor has {@link DonorSlabMemory}). */
+  readonly remoteAddress: number;
 }
 
 /** A donor's usage figures. */
@@ -62,6 +93,7 @@ export class DonorService {
   readonly maxSlabs: number;
   readonly freeOnPeerLoss: boolean;
   private readonly allocateSlab: (sizeBytes: number) => Uint8Array;
+  private readonly slabMemory: DonorSlabMemory | null;
   private readonly slabs = new Map<number, DonorSlab>();
   private readonly usedByOwner = new Map<string, number>();
   private nextSlabId = 1;
@@ -81,6 +113,7 @@ export class DonorService {
     this.maxSlabs = maxSlabs;
     this.freeOnPeerLoss = options.freeOnPeerLoss ?? true;
     this.allocateSlab = options.allocateSlab ?? ((sizeBytes) => new Uint8Array(sizeBytes));
+    this.slabMemory = options.slabMemory ?? null;
   }
 
   /** Bytes lent out now. */
@@ -96,8 +129,16 @@ export class DonorService {
       return new DonorError('no-space', `donor has ${this.capacityBytes - this.used} of ${this.capacityBytes} bytes free, cannot lend ${sizeBytes}; place the slab on another node`);
     }
     if (this.slabs.size >= this.maxSlabs) return new DonorError('no-space', `donor holds its maximum of ${this.maxSlabs} slabs; place the slab on another node`);
+    let block: DonorSlabBlock;
+    if (this.slabMemory !== null) {
+      const got = this.slabMemory.allocate(sizeBytes);
+      if (typeof got === 'string') return new DonorError('no-space', `${got}; place the slab on another node`);
+      block = got;
+    } else {
+      block = { memory: this.allocateSlab(sizeBytes), rkey: 0, remoteAddress: 0 };
+    }
     const slabId = this.takeSlabId();
-    const slab: DonorSlab = { slabId, sizeBytes, owner, memory: this.allocateSlab(sizeBytes) };
+    const slab: DonorSlab = { slabId, sizeBytes, owner, memory: block.memory, rkey: block.rkey, remoteAddress: block.remoteAddress };
     this.slabs.set(slabId, slab);
     this.used += sizeBytes;
     this.usedByOwner.set(owner, (this.usedByOwner.get(owner) ?? 0) + sizeBytes);
@@ -200,6 +241,7 @@ export class DonorService {
 
   private release(slab: DonorSlab): void {
     this.slabs.delete(slab.slabId);
+    this.slabMemory?.release(slab.memory);
     this.used -= slab.sizeBytes;
     const left = (this.usedByOwner.get(slab.owner) ?? 0) - slab.sizeBytes;
     if (left > 0) this.usedByOwner.set(slab.owner, left);

@@ -483,7 +483,7 @@ export class Session {
       case 'alloc': {
         const slab = donor.alloc(owner, message.sizeBytes);
         if (slab instanceof DonorError) return this.sendError(requestId, slab.code, slab.message);
-        return this.sendMessage(requestId, { type: 'alloc-reply', slabId: slab.slabId, sizeBytes: slab.sizeBytes, rkey: 0, remoteAddress: 0 });
+        return this.sendMessage(requestId, { type: 'alloc-reply', slabId: slab.slabId, sizeBytes: slab.sizeBytes, rkey: slab.rkey, remoteAddress: slab.remoteAddress });
       }
       case 'free':
         return this.answer(requestId, donor.free(owner, message.slabId), { type: 'free-ack' });
