@@ -15,7 +15,7 @@ import { FabricPeerService } from './fabric-peers.js';
 import { InMemoryRegionService } from './in-memory.js';
 import { PeerDialer } from './peer-dialer.js';
 import type { DaemonContext, PeerService, RegionService, RegionServiceFactory } from './ports.js';
-import { rdmaDevices, resolveTransport, tcpFabricFactory, type FabricFactory, type NodeFabric, type Transport } from './transport.js';
+import { nodeFabricFactory, rdmaDevices, resolveTransport, type FabricFactory, type NodeFabric, type Transport } from './transport.js';
 
 /** Options of {@link Daemon.start}. */
 export interface DaemonOptions {
@@ -24,7 +24,7 @@ export interface DaemonOptions {
   readonly logger?: Logger;
   /** Builds the region runtime once the fabric listens (default: no regions). */
   readonly regions?: RegionServiceFactory;
-  /** Builds the fabric (default: krdma's TcpFabric). */
+  /** Builds the fabric (default: krdma's TcpFabric, or its VerbsFabric for transport rdma when libibverbs loads). */
   readonly fabricFactory?: FabricFactory;
   /** RDMA device names (default: read from /sys/class/infiniband). */
   readonly rdmaDevices?: readonly string[];
@@ -82,7 +82,7 @@ export class Daemon {
     const { config } = options;
     const logger = options.logger ?? createLogger({ format: config.logFormat, level: config.logLevel, base: { node: config.nodeName } });
     for (const warning of config.warnings) logger.warn({ event: 'config-warning' }, warning);
-    const factory = options.fabricFactory ?? tcpFabricFactory();
+    const factory = options.fabricFactory ?? nodeFabricFactory();
     const { transport, note } = resolveTransport(config.transport, options.rdmaDevices ?? rdmaDevices(), factory);
     if (note !== null) logger.warn({ event: 'transport-fallback' }, note);
 

@@ -1,6 +1,8 @@
 // Choosing the transport and building the node's fabric.
 import { readdirSync } from 'node:fs';
-import { TcpFabric, type DonorService, type Fabric, type PeerAddress, type TcpFabricOptions } from '@rackmem/krdma';
+import {
+  TcpFabric, VerbsError, VerbsFabric, verbsLibraryAvailable, type DonorService, type Fabric, type PeerAddress, type TcpFabricOptions, type VerbsFabricOptions,
+} from '@rackmem/krdma';
 import type { NodeConfig, TransportChoice } from '../config/types.js';
 import { DaemonError } from './errors.js';
 
@@ -44,13 +46,13 @@ export function resolveTransport(choice: TransportChoice, devices: readonly stri
   if (choice === 'tcp') return { transport: 'tcp', note: null };
   if (choice === 'rdma') {
     if (!canRdma) {
-      throw new DaemonError('transport-unavailable', 'transport "rdma": the daemon cannot run the RDMA verbs fabric yet (libs/krdma has the verbs binding but no verbs Fabric); use --transport tcp or auto');
+      throw new DaemonError('transport-unavailable', 'transport "rdma": libibverbs.so.1 cannot be loaded, so the verbs fabric cannot run; install libibverbs1 and ibverbs-providers (Debian/Ubuntu), or use --transport tcp or auto');
     }
     if (devices.length === 0) throw new DaemonError('transport-unavailable', 'transport "rdma": this machine has no RDMA device (/sys/class/infiniband is empty); use --transport tcp or auto');
     return { transport: 'rdma', note: null };
   }
   if (devices.length === 0) return { transport: 'tcp', note: null };
-  if (!canRdma) return { transport: 'tcp', note: `RDMA device ${devices.join(', ')} found, but the daemon cannot run the verbs fabric yet; using tcp` };
+  if (!canRdma) return { transport: 'tcp', note: `RDMA device ${devices.join(', ')} found, but libibverbs.so.1 cannot be loaded (install libibverbs1 and ibverbs-providers); using tcp` };
   return { transport: 'rdma', note: null };
 }
 
@@ -66,6 +68,36 @@ export function tcpFabricFactory(overrides: Partial<TcpFabricOptions> = {}): Fab
         donor: config.donateBytes > 0 ? { capacityBytes: config.donateBytes } : null,
         ...overrides,
       });
+    },
+  };
+}
+
+/**
+ * The daemon's default factory: TCP always; RDMA (krdma's VerbsFabric: TCP control plane,
+ * one-sided RDMA data plane, the donor's slabs in registered memory) when libibverbs loads.
+ * Building the verbs fabric on a machine without a device fails with `transport-unavailable`
+ * and the verbs binding's message (which names the cause and suggests `--transport tcp`).
+ * `verbs` options reach the VerbsFabric (tests pass the fake NIC's `openTransport`).
+ */
+export function nodeFabricFactory(overrides: { readonly tcp?: Partial<TcpFabricOptions>; readonly verbs?: Partial<VerbsFabricOptions>; readonly verbsAvailable?: boolean } = {}): FabricFactory {
+  const tcp = tcpFabricFactory(overrides.tcp);
+  const rdma = overrides.verbsAvailable ?? verbsLibraryAvailable();
+  return {
+    transports: rdma ? ['tcp', 'rdma'] : ['tcp'],
+    create(transport, config) {
+      if (transport === 'tcp') return tcp.create(transport, config);
+      try {
+        return new VerbsFabric({
+          nodeName: config.nodeName,
+          secret: config.secret,
+          donor: config.donateBytes > 0 ? { capacityBytes: config.donateBytes } : null,
+          ...overrides.tcp,
+          ...overrides.verbs,
+        });
+      } catch (error) {
+        const code = error instanceof VerbsError ? ` [${error.code}]` : '';
+        throw new DaemonError('transport-unavailable', `transport "rdma"${code}: ${(error as Error).message}`, { cause: error });
+      }
     },
   };
 }
