@@ -194,6 +194,8 @@ describeWithUffd('kv serve (the command) over a paged region', () => {
       ['--policy', 'fastest'],
       ['--listen', 'not an address'],
       ['--storage', 'remote', '--donors', '127.0.0.1:1', '--secret-file', '/nonexistent/secret'],
+      ['--transport', 'infiniband'],
+      ['--transport', 'rdma'], // rdma moves remote storage: not with --storage local
     ]) {
       exitCode = undefined;
       errors.length = 0;

@@ -86,7 +86,13 @@ export class Daemon {
     const { transport, note } = resolveTransport(config.transport, options.rdmaDevices ?? rdmaDevices(), factory);
     if (note !== null) logger.warn({ event: 'transport-fallback' }, note);
 
-    const fabric = factory.create(transport, config);
+    let fabric: NodeFabric;
+    try {
+      fabric = factory.create(transport, config);
+    } catch (error) {
+      logger.error({ event: 'start-failed', err: error }, `start failed: ${(error as Error).message}`);
+      throw error;
+    }
     const undo: Array<() => Promise<void>> = [() => fabric.close('start failed')];
     const listeners = new Set<(event: PeerEvent) => void>();
     try {

@@ -49,6 +49,7 @@ interface ServeFlags {
   secretFile?: string;
   nodeName?: string;
   replication: string;
+  transport: string;
   maxKeys?: string;
 }
 
@@ -84,6 +85,7 @@ export function registerKvCommands(program: Command, options: KvCommandOptions =
     .option('--secret-file <path>', 'remote storage: the cluster secret file (the one the donors use)')
     .option('--node-name <name>', 'remote storage: this node\'s name on the wire (default kv-<hostname>)')
     .option('--replication <n>', 'remote storage: copies of each slab on distinct donors', '1')
+    .option('--transport <kind>', 'remote storage: tcp, or rdma (one-sided verbs to donors started with --transport rdma)', 'tcp')
     .option('--max-keys <n>', 'most keys (default: one per 512 bytes of the region)')
     .action((flags: ServeFlags) => run(() => serve(flags, stdout, options)));
 
@@ -157,8 +159,10 @@ async function serve(flags: ServeFlags, stdout: (text: string) => void, options:
   const policySet = policyFlag(flags.policy);
   const maxKeys = flags.maxKeys === undefined ? undefined : intFlag('max-keys', flags.maxKeys, 1, 50_000_000);
   let storage: StorageConfig;
+  if (flags.transport !== 'tcp' && flags.transport !== 'rdma') usage(`--transport: expected tcp or rdma, got "${flags.transport}"`);
   if (flags.storage === 'local') {
     if (flags.donors !== undefined || flags.secretFile !== undefined) usage('--donors and --secret-file need --storage remote');
+    if (flags.transport !== 'tcp') usage('--transport rdma needs --storage remote');
     storage = { kind: 'local' };
   } else if (flags.storage === 'remote') {
     if (flags.donors === undefined || flags.secretFile === undefined) usage('--storage remote needs --donors host:port,... and --secret-file FILE');
@@ -176,7 +180,7 @@ async function serve(flags: ServeFlags, stdout: (text: string) => void, options:
       throw error;
     }
     const replication = intFlag('replication', flags.replication, 1, donors.length);
-    storage = { kind: 'remote', donors, secretHex, nodeName: flags.nodeName ?? `kv-${hostname()}`, replication };
+    storage = { kind: 'remote', donors, secretHex, nodeName: flags.nodeName ?? `kv-${hostname()}`, replication, transport: flags.transport };
   } else {
     usage(`--storage: expected local or remote, got "${flags.storage}"`);
   }

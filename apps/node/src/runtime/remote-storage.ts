@@ -1,14 +1,17 @@
 import { createRemoteBackend, DvsRegion, NodeRegistry, type DvsRegionListener } from '@rackmem/dvs';
-import { TcpFabric, type PeerInfo, type RemoteStats } from '@rackmem/krdma';
+import { TcpFabric, VerbsFabric, type Fabric, type PeerInfo, type RemoteStats, type TcpFabricOptions, type VerbsFabricOptions } from '@rackmem/krdma';
 import { PAGE_SIZE_BYTES } from '../native/constants.js';
 import type { StorageConfig } from './storage-config.js';
 
 type RemoteConfig = Extract<StorageConfig, { kind: 'remote' }>;
 
-/** A region's remote storage: its own TCP fabric (owned by the pager thread) and a dvs region over the donors. */
+/** The fabric a region's storage runs on: TCP, or verbs with a TCP control plane. */
+export type StorageFabric = Fabric & { close(reason?: string): Promise<void> };
+
+/** A region's remote storage: its own fabric (owned by the pager thread) and a dvs region over the donors. */
 export interface RemoteStorage {
   readonly region: DvsRegion;
-  readonly fabric: TcpFabric;
+  readonly fabric: StorageFabric;
   close(): Promise<void>;
 }
 
@@ -19,14 +22,22 @@ const MS_NS = 1_000_000;
  * need the main thread), asks each for its capacity, and opens a dvs region over them. Donor
  * loss and return feed the dvs node registry (re-replication, lost-page reports).
  */
-export async function openRemoteStorage(config: RemoteConfig, regionBytes: number, listener: DvsRegionListener): Promise<RemoteStorage> {
+export async function openRemoteStorage(
+  config: RemoteConfig,
+  regionBytes: number,
+  listener: DvsRegionListener,
+  /** Extra verbs fabric options (tests run it on the fake NIC with `openTransport`). */
+  verbsOverrides: Partial<VerbsFabricOptions> = {},
+): Promise<RemoteStorage> {
   if (config.donors.length === 0) throw new Error('remote storage needs at least one donor address (host:port)');
   const timeoutMs = config.requestTimeoutMs ?? 2000;
-  const fabric = new TcpFabric({
+  const options: TcpFabricOptions = {
     nodeName: config.nodeName,
     secret: Buffer.from(config.secretHex, 'hex'),
     timeouts: { requestTimeoutNs: timeoutMs * MS_NS, peerDeadAfterNs: 2 * timeoutMs * MS_NS, heartbeatIntervalNs: (timeoutMs / 2) * MS_NS },
-  });
+  };
+  // VerbsFabric throws a typed KrdmaError (no-rdma-device, libibverbs-missing) that says what to do.
+  const fabric: StorageFabric = config.transport === 'rdma' ? new VerbsFabric({ ...options, ...verbsOverrides }) : new TcpFabric(options);
   try {
     const peers = await Promise.all(config.donors.map((address) => connect(fabric, address)));
     const backends = await Promise.all(peers.map(async (peer) => {
@@ -55,7 +66,7 @@ export async function openRemoteStorage(config: RemoteConfig, regionBytes: numbe
   }
 }
 
-function connect(fabric: TcpFabric, address: string): Promise<PeerInfo> {
+function connect(fabric: StorageFabric, address: string): Promise<PeerInfo> {
   const at = address.lastIndexOf(':');
   const host = at > 0 ? address.slice(0, at) : address;
   const port = at > 0 ? Number(address.slice(at + 1)) : 7472;
@@ -68,7 +79,7 @@ function connect(fabric: TcpFabric, address: string): Promise<PeerInfo> {
   });
 }
 
-function donorStats(fabric: TcpFabric, peer: PeerInfo): Promise<RemoteStats> {
+function donorStats(fabric: StorageFabric, peer: PeerInfo): Promise<RemoteStats> {
   return new Promise((resolve, reject) => {
     fabric.stats(peer.id as number, (status, stats, reason) => {
       if (status === 'ok' && stats) resolve(stats);

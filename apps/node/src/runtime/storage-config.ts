@@ -7,8 +7,14 @@ export type StorageConfig =
       capacityBytes?: number;
     }
   | {
-      /** Memory donated by other nodes, over krdma's TCP transport. */
+      /** Memory donated by other nodes, reached through the pager thread's own krdma fabric. */
       kind: 'remote';
+      /**
+       * `tcp` (default): krdma's TcpFabric. `rdma`: krdma's VerbsFabric, the TCP control plane plus
+       * one-sided RDMA READ/WRITE to the donors' registered memory (needs a verbs device here and
+       * donors started with `--transport rdma`; a TCP-only donor's pages still go over TCP).
+       */
+      transport?: 'tcp' | 'rdma';
       /** Donor addresses, `host:port`. */
       donors: string[];
       /** The cluster secret (hex). */
