@@ -162,6 +162,13 @@ describeWithUffd('pager lifecycle in child processes', () => {
     expect(r.signal).toBe('SIGBUS');
   });
 
+  it('after a pager crash an evicted page raises SIGBUS (never zeros) and resident pages stay readable', () => {
+    const r = spawnSync(process.execPath, [...TSX_ARGS, 'test/fixtures/crash-child.ts'], { cwd: APP_DIR, encoding: 'utf8', timeout: 30_000 });
+    expect(r.stdout).toContain('resident 3');
+    expect(r.stdout).not.toContain('survived');
+    expect(r.signal).toBe('SIGBUS');
+  });
+
   it('stop then process.exit exits within a few seconds', () => {
     const t0 = Date.now();
     const r = spawnSync(process.execPath, [...TSX_ARGS, 'test/fixtures/exit-child.ts'], { cwd: APP_DIR, encoding: 'utf8', timeout: 20_000 });

@@ -11,6 +11,7 @@ export interface LibcRaw {
   mmap(addr: number, lengthBytes: number, prot: number, flags: number, fd: number, offsetBytes: number): number;
   munmap(addr: number, lengthBytes: number): number;
   madvise(addr: number, lengthBytes: number, advice: number): number;
+  mprotect(addr: number, lengthBytes: number, prot: number): number;
   mincore(addr: number, lengthBytes: number, vec: Buffer): number;
   /** ioctl whose third argument is a buffer (struct); fixed prototype (safe on x86-64 glibc). */
   ioctlBuf(fd: number, request: number, arg: Buffer): number;
@@ -46,6 +47,7 @@ export function libc(): LibcRaw {
     mmap: f('intptr_t mmap(uintptr_t addr, size_t len, int prot, int flags, int fd, int64_t off)'),
     munmap: f('int munmap(uintptr_t addr, size_t len)'),
     madvise: f('int madvise(uintptr_t addr, size_t len, int advice)'),
+    mprotect: f('int mprotect(uintptr_t addr, size_t len, int prot)'),
     mincore: f('int mincore(uintptr_t addr, size_t len, _Out_ uint8_t *vec)'),
     ioctlBuf: f('int ioctl(int fd, unsigned long request, void *arg)'),
     ioctlInt: f('int ioctl(int fd, unsigned long request, unsigned long arg)'),
@@ -88,6 +90,11 @@ export function munmap(addr: number, lengthBytes: number): void {
 /** madvise, checked (MADV_DONTNEED, MADV_REMOVE, ...). */
 export function madvise(addr: number, lengthBytes: number, advice: number): void {
   check(libc().madvise(addr, lengthBytes, advice), 'madvise', `advice ${advice}`);
+}
+
+/** mprotect, checked. */
+export function mprotect(addr: number, lengthBytes: number, prot: number): void {
+  check(libc().mprotect(addr, lengthBytes, prot), 'mprotect');
 }
 
 /** open, checked. */

@@ -1,6 +1,8 @@
 import type { Worker } from 'node:worker_threads';
 import { EventFd } from '../native/eventfd.js';
-import { PAGE_SIZE_BYTES } from '../native/constants.js';
+import { mprotect } from '../native/libc.js';
+import { UFFD_FEATURE, UFFDIO_REGISTER_MODE } from '../native/uffd-abi.js';
+import { PAGE_SIZE_BYTES, PROT_NONE, PROT_READ, PROT_WRITE } from '../native/constants.js';
 import type { RegionMemory } from '../native/region-memory.js';
 import { Userfaultfd } from '../native/uffd.js';
 import { probeUserfaultfd } from '../native/uffd-probe.js';
@@ -50,6 +52,8 @@ export class Pager {
   private exited = false;
   private stopping = false;
   private workerClosedUffd = false;
+  /** After a worker crash: the SIGBUS-mode uffd the region is registered with (see releaseAfterCrash). */
+  private sigbusUffd: Userfaultfd | undefined;
   private readonly exitPromise: Promise<number>;
   /** The uncaught error that ended the worker, if any. */
   workerError: Error | undefined;
@@ -188,6 +192,17 @@ export class Pager {
    * worker closes its poll handles and the uffd, then exits; after `timeoutMs` it is terminated
    * (it never sits in a blocking read, so termination cannot hang, pitfall P1). Idempotent.
    */
+  /**
+   * Ends the worker abruptly, as a crash would (fault injection, and a last resort): resident
+   * pages stay readable, a page that is not resident raises SIGBUS when touched. Call `stop()`
+   * afterwards to release the rest.
+   */
+  async kill(): Promise<void> {
+    if (this.exited) return;
+    await this.worker.terminate();
+    await this.exitPromise;
+  }
+
   async stop(timeoutMs = 5_000): Promise<void> {
     if (this.stopping) {
       await this.exitPromise;
@@ -207,6 +222,15 @@ export class Pager {
     }
     await this.exitPromise;
     if (!this.workerClosedUffd) this.releaseAfterCrash();
+    if (this.sigbusUffd) {
+      try {
+        this.sigbusUffd.unregister(this.region.address, this.region.sizeBytes);
+      } catch {
+        // the owner unmapped the region already
+      }
+      this.sigbusUffd.close();
+      this.sigbusUffd = undefined;
+    }
     this.doorbell.close();
     this.stopFd.close();
   }
@@ -242,16 +266,41 @@ export class Pager {
   }
 
   /** The worker died without closing the uffd: unregister and close it here so no thread sleeps for ever. */
+  /**
+   * The worker died without stopping (a crash, or `kill`): nobody serves the region's faults any
+   * more, and simply unregistering would let every page that lives elsewhere read back as zeros.
+   * So the region is fenced (PROT_NONE: a thread touching it during the switch gets SIGSEGV),
+   * moved from the dead pager's uffd to one in SIGBUS mode (a missing page now raises SIGBUS in
+   * the touching thread, like a poisoned page), and unfenced: resident pages stay usable.
+   */
   private releaseAfterCrash(): void {
     if (this.workerClosedUffd) return;
     this.workerClosedUffd = true;
-    const uffd = Userfaultfd.adopt(this.ready.uffdFd, { enabledFeatures: 0, supportedFeatures: 0, ioctls: 0n });
+    const { address, sizeBytes } = this.region;
+    const dead = Userfaultfd.adopt(this.ready.uffdFd, { enabledFeatures: 0, supportedFeatures: 0, ioctls: 0n });
+    let fenced = false;
     try {
-      uffd.unregister(this.region.address, this.region.sizeBytes);
+      mprotect(address, sizeBytes, PROT_NONE);
+      fenced = true;
+    } catch {
+      // the region is already gone (unmapped by its owner): nothing can read it
+    }
+    try {
+      dead.unregister(address, sizeBytes);
     } catch {
       // already unregistered
     }
-    uffd.close();
+    dead.close(); // waiters retry: fenced, they get SIGSEGV instead of zeros
+    if (!fenced) return;
+    const sigbus = Userfaultfd.open({ nonblocking: true, features: UFFD_FEATURE.SIGBUS });
+    if ((sigbus.apiReply.enabledFeatures & UFFD_FEATURE.SIGBUS) === 0) {
+      // Without SIGBUS mode the region stays fenced: a touch is a loud SIGSEGV, never zeros.
+      sigbus.close();
+      return;
+    }
+    sigbus.register(address, sizeBytes, UFFDIO_REGISTER_MODE.MISSING);
+    this.sigbusUffd = sigbus;
+    mprotect(address, sizeBytes, PROT_READ | PROT_WRITE);
   }
 }
 
