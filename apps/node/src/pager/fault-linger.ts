@@ -54,8 +54,9 @@ export class FaultLinger {
       const ready = poll(b, this.count, this.options.lingerMs);
       if (ready <= 0) break; // quiet (or EINTR): the loop takes over
       for (let i = 1; i < this.count; i++) if (b.readInt16LE(i * POLLFD_BYTES + 6) !== 0) return handled;
-      handled += drain();
-      if (performance.now() >= deadline) break;
+      const n = drain();
+      handled += n;
+      if (n === 0 || performance.now() >= deadline) break; // nothing to read after all: let the loop look
     }
     return handled;
   }
