@@ -35,6 +35,9 @@ let REMOTE_PAGES = 8192;
 /** Rounds of the sequential scans (each scan opens a fresh region). */
 const SEQ_ROUNDS = 3;
 const PAGE = 4096;
+/** Goals: pager median within 1.2x of the C reference; prefetch at least 3x faster per page. */
+const GOAL_MEDIAN_RATIO = 1.2;
+const GOAL_PREFETCH_SPEEDUP = 3;
 /** Faults served untimed before each timed run (JIT warm-up of the fresh pager worker). */
 const WARMUP_PAGES = 4096;
 
@@ -174,10 +177,21 @@ export async function runFaultBench(options: FaultBenchOptions = {}): Promise<Re
     }
     const seqPagesPerSecDemand = median(demand);
     const seqPagesPerSecPrefetch = median(prefetch);
+    const prefetchSpeedup = round(seqPagesPerSecPrefetch / seqPagesPerSecDemand);
     Object.assign(result, {
-      seqPagesPerSecPrefetch, seqPagesPerSecDemand, prefetchSpeedup: round(seqPagesPerSecPrefetch / seqPagesPerSecDemand),
+      seqPagesPerSecPrefetch, seqPagesPerSecDemand, prefetchSpeedup,
       seqRounds: { seqPagesPerSecPrefetch: prefetch, seqPagesPerSecDemand: demand },
     });
+    // The goals of the issue, and which were met in this run (same-run ratios, so machine speed cancels).
+    const ratio = (placement: string, key: string): number => (result[placement] as Record<string, number>)[key];
+    result.goals = { medianRatioMax: GOAL_MEDIAN_RATIO, prefetchSpeedupMin: GOAL_PREFETCH_SPEEDUP };
+    result.goalsMet = {
+      localFree: ratio('free', 'medianRatio') <= GOAL_MEDIAN_RATIO,
+      localPinned: ratio('pinned', 'medianRatio') <= GOAL_MEDIAN_RATIO,
+      remoteFree: ratio('free', 'remoteMedianRatio') <= GOAL_MEDIAN_RATIO,
+      remotePinned: ratio('pinned', 'remoteMedianRatio') <= GOAL_MEDIAN_RATIO,
+      prefetch: prefetchSpeedup >= GOAL_PREFETCH_SPEEDUP,
+    };
   } finally {
     cleanup();
     await nodes.stop();
