@@ -19,11 +19,12 @@ export const DEFAULT_FAULT_LINGER: FaultLingerOptions = { lingerMs: 1, maxTurnMs
  * The pager's fast path between faults. Going back to libuv after every fault costs one event-loop
  * turn (epoll, koffi's poll callback into JS, the loop's phases): about 1.2–1.5 µs of the pager's
  * CPU per fault on the development VM, and with the faulting thread on the same CPU every µs of it
- * is fault latency. So after a drain the pager waits for the next fault in a blocking `poll` on the
- * uffd itself (design a2 of native.md §3.1), together with the fds that need the loop (the control
- * doorbell, the stop eventfd): any of those, a quiet `lingerMs`, `maxTurnMs` of continuous service,
- * or a handler that has I/O in flight on the loop (`mayBlock()` false: a remote fetch whose reply
- * only the loop can deliver) ends the stretch and returns to libuv, which polls everything again.
+ * is fault latency. So after a drain the pager reads the uffd again at once (the next fault is often
+ * queued already) and otherwise waits for it in a blocking `poll` on the uffd itself (design a2 of
+ * native.md §3.1), together with the fds that need the loop (the control doorbell, the stop
+ * eventfd): any of those, a quiet `lingerMs`, `maxTurnMs` of continuous service, or a handler that
+ * has I/O in flight on the loop (`mayBlock()` false: a remote fetch whose reply only the loop can
+ * deliver) ends the stretch and returns to libuv, which polls everything again.
  */
 export class FaultLinger {
   private readonly pollfds: Buffer;
@@ -50,13 +51,19 @@ export class FaultLinger {
     const b = this.pollfds;
     let handled = 0;
     while (mayBlock()) {
-      for (let i = 0; i < this.count; i++) b.writeInt16LE(0, i * POLLFD_BYTES + 6);
-      const ready = poll(b, this.count, this.options.lingerMs);
-      if (ready <= 0) break; // quiet (or EINTR): the loop takes over
-      for (let i = 1; i < this.count; i++) if (b.readInt16LE(i * POLLFD_BYTES + 6) !== 0) return handled;
-      const n = drain();
+      // Read first: with the faulting thread on this CPU, its next fault is usually queued by the
+      // time the previous one's wake-up returns, and the read saves a poll.
+      let n = drain();
+      if (n === 0) {
+        for (let i = 0; i < this.count; i++) b.writeInt16LE(0, i * POLLFD_BYTES + 6);
+        const ready = poll(b, this.count, this.options.lingerMs);
+        if (ready <= 0) break; // quiet (or EINTR): the loop takes over
+        for (let i = 1; i < this.count; i++) if (b.readInt16LE(i * POLLFD_BYTES + 6) !== 0) return handled;
+        n = drain();
+        if (n === 0) break; // nothing to read after all: let the loop look
+      }
       handled += n;
-      if (n === 0 || performance.now() >= deadline) break; // nothing to read after all: let the loop look
+      if (performance.now() >= deadline) break;
     }
     return handled;
   }
