@@ -87,6 +87,12 @@ export class FakeVerbsNic {
   readonly forcedStatuses: number[] = [];
   /** When true, completions are held back from poll_cq until `releaseCompletions()`. */
   holdCompletions = false;
+  /**
+   * How many of the next → RTR transitions of managed QPs fail with EINVAL, as a path-MTU or GID
+   * mismatch would (`Infinity`: all of them). Counts down; `refusedRtr` counts the refusals.
+   */
+  refuseRtr = 0;
+  refusedRtr = 0;
   private readonly callbacks: bigint[] = [];
   private readonly allocations: NativePointer[] = [];
   private readonly regions = new Map<number, Region>();
@@ -165,6 +171,11 @@ export class FakeVerbsNic {
         const qp = this.qps.get(qpPtr);
         if (qp === undefined) throw callError(`ibv_modify_qp(→${transition.state}) (fake)`, 22, 'unknown QP');
         const state = transition.attr.qp_state as number;
+        if (state === IbvQpState.RTR && this.refuseRtr > 0) {
+          this.refuseRtr -= 1;
+          this.refusedRtr += 1;
+          throw callError('ibv_modify_qp(→RTR) (fake)', 22, 'refused by the test (as a path MTU or GID mismatch would be)');
+        }
         if (state === IbvQpState.RTR) {
           const destQpn = transition.attr.dest_qp_num as number;
           const peer = [...this.qps.values()].find((q) => q.qpn === destQpn && q.managed);

@@ -22,7 +22,7 @@ export type { ChannelRpcHandler, RegionRead, RegionWrite, RemoteRegion } from '.
 /** What an endpoint needs from an opened device (implemented by VerbsDevice and the fake NIC's device). */
 export type { VerbsHca } from './hca.js';
 /** The Fabric over RDMA verbs: TCP control plane, one-sided READ/WRITE data plane to the donor's registered slabs. */
-export { VerbsFabric, type VerbsCounters, type VerbsFabricOptions } from './verbs-fabric.js';
+export { DEFAULT_QP_SETUP_RETRY, VerbsFabric, type DataPlaneEvent, type VerbsCounters, type VerbsDataPlane, type VerbsFabricOptions } from './verbs-fabric.js';
 /** The donor's slab memory in registered chunks, and its first-fit allocator. */
 export { DEFAULT_CHUNK_BYTES, RegisteredSlabMemory, type RegisteredSlabMemoryOptions, type SlabMemoryCounters } from './slab-memory.js';
 export { FirstFitAllocator } from './slab-allocator.js';

@@ -3,14 +3,21 @@
 // into pieces of at most one staging slot and chains of at most one post (maxBatch pieces), and
 // its chains are posted in order as the endpoint has free slots. While the queue pair is being set
 // up, requests wait in the queue; every queued request has a deadline (`timeout`), and closing the
-// link completes every request `peer-lost`. Each request completes exactly once, never from
-// inside the call that submitted it.
+// link completes every request `peer-lost`. When the queue pair cannot be set up, the fabric moves
+// the link to TCP (`useTcp`: what waits and what comes later goes over TCP) or makes it refuse
+// requests (`refuse`), and back to the queue pair (`up`) once a later setup succeeds; requests
+// already sent over TCP then finish there. Each request completes exactly once, never from inside
+// the call that submitted it.
 import type { FabricStatus, ReadOp, RemoteSlab, StatusDone, WriteOp } from '../../internal/fabric.js';
 import type { RemoteRegion } from './channel.js';
 import type { VerbsEndpoint } from './endpoint.js';
 
-/** Where a link is: setting up its queue pair, moving data over it, over TCP (the peer has no verbs), or closed. */
-export type VerbsLinkState = 'connecting' | 'verbs' | 'tcp' | 'closed';
+/**
+ * Where a link is: setting up its queue pair, moving data over it, over TCP (the peer has no
+ * verbs, or its queue pair could not be set up), refusing requests (no queue pair and no TCP
+ * fallback), or closed.
+ */
+export type VerbsLinkState = 'connecting' | 'verbs' | 'tcp' | 'refusing' | 'closed';
 
 /** Counters shared by the links of one fabric. */
 export interface VerbsLinkCounters {
@@ -93,6 +100,7 @@ export class VerbsLink {
   private pendingCount = 0;
   private pumpScheduled = false;
   private closeReason: string | null = null;
+  private refusal: { status: FabricStatus; reason: string } | null = null;
 
   constructor(private readonly o: VerbsLinkOptions) {}
 
@@ -126,21 +134,41 @@ export class VerbsLink {
     this.submit('write', ops, done);
   }
 
-  /** The queue pair is up: post what waits. */
+  /**
+   * The queue pair is up: post what waits, and send every later request over it. From `tcp` or
+   * `refusing` too (a setup retry succeeded): requests already sent over TCP finish there.
+   */
   up(endpoint: VerbsEndpoint): void {
-    if (this.linkState !== 'connecting') return;
+    if (this.linkState !== 'connecting' && this.linkState !== 'tcp' && this.linkState !== 'refusing') return;
     this.linkState = 'verbs';
+    this.refusal = null;
     this.ep = endpoint;
     this.pump();
   }
 
-  /** The peer has no verbs: everything waiting, and everything later, goes over TCP. */
+  /**
+   * No queue pair (the peer has no verbs, or its setup failed): everything waiting, and everything
+   * later, goes over TCP. From `connecting` or `refusing`.
+   */
   useTcp(): void {
-    if (this.linkState !== 'connecting') return;
+    if (this.linkState !== 'connecting' && this.linkState !== 'refusing') return;
     this.linkState = 'tcp';
+    this.refusal = null;
     const waiting = new Set<Request>();
     for (const chain of this.queue.splice(0)) if (!chain.request.finished) waiting.add(chain.request);
     for (const request of waiting) this.sendViaTcp(request);
+  }
+
+  /**
+   * No queue pair and no TCP fallback: what waits, and every later request, completes with
+   * `status` and `reason` (later, once) until `up` or `useTcp`. From `connecting` or `refusing`
+   * (a new reason).
+   */
+  refuse(status: FabricStatus, reason: string): void {
+    if (this.linkState !== 'connecting' && this.linkState !== 'refusing') return;
+    this.linkState = 'refusing';
+    this.refusal = { status, reason };
+    for (const chain of this.queue.splice(0)) this.finish(chain.request, status, reason, true);
   }
 
   /**
@@ -174,6 +202,7 @@ export class VerbsLink {
   private submit(kind: 'read' | 'write', ops: readonly (ReadOp | WriteOp)[], done: StatusDone): void {
     const fail = (status: FabricStatus, reason: string): void => this.o.defer(() => done(status, reason));
     if (this.linkState === 'closed') return fail('peer-lost', this.closeReason ?? 'the link to the peer is closed');
+    if (this.refusal !== null) return fail(this.refusal.status, this.refusal.reason);
     const bad = this.check(ops);
     if (bad !== null) return fail('rejected', bad);
     if (this.pendingCount >= this.o.maxPending) {
