@@ -1,7 +1,7 @@
 // Two VerbsFabrics in one process: TCP control plane on 127.0.0.1, data plane over RC queue pairs
 // on the fake NIC (fake-nic.ts: real ops-table decoding, data path, channel, poller, side channel).
 import koffi from 'koffi';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { FabricStatus, PeerEvent, PeerInfo, RemoteSlab } from '../../internal/fabric.js';
 import { TcpFabric } from '../tcp/tcp-fabric.js';
 import { IbvWrOpcode } from './abi.js';
@@ -9,7 +9,7 @@ import { VerbsError } from './errors.js';
 import { FakeVerbsNic } from './fake-nic.js';
 import { verbsLibraryAvailable } from './library.js';
 import { RdmaTransport } from './transport.js';
-import { VerbsFabric, type VerbsFabricOptions } from './verbs-fabric.js';
+import { VerbsFabric, type DataPlaneEvent, type VerbsFabricOptions } from './verbs-fabric.js';
 
 const MS_NS = 1_000_000;
 const PAGE = 4096;
@@ -245,6 +245,259 @@ describe('VerbsFabric on the fake NIC', () => {
   it('reserves its setup RPC methods', async () => {
     const f = fabric('solo');
     expect(() => f.registerHandler(0x5652_0001, () => undefined)).toThrow(/reserved by the verbs fabric/);
+  });
+});
+
+/** Peer events and data-plane events of a fabric, from before it connects. */
+function watch(f: VerbsFabric): { kinds: () => string[]; planes: DataPlaneEvent[] } {
+  const events: PeerEvent[] = [];
+  const planes: DataPlaneEvent[] = [];
+  f.onPeerEvent((e) => events.push(e));
+  f.onDataPlaneEvent((e) => planes.push(e));
+  return { kinds: () => events.map((e) => e.kind), planes };
+}
+
+/** Records when the fabric dials a side channel (a queue-pair setup attempt), and can hold attempts at a gate. */
+function spyDials(f: VerbsFabric): { times: number[]; hold: () => () => void } {
+  const times: number[] = [];
+  let gate: Promise<void> | null = null;
+  const real = f.transport.connect.bind(f.transport);
+  f.transport.connect = async (host, port) => {
+    times.push(Date.now());
+    if (gate !== null) await gate;
+    return real(host, port);
+  };
+  return {
+    times,
+    hold: () => {
+      let open = (): void => undefined;
+      gate = new Promise((resolve) => (open = resolve));
+      return () => {
+        gate = null;
+        open();
+      };
+    },
+  };
+}
+
+async function connectTo(f: VerbsFabric, port: number): Promise<number> {
+  const [status, info] = await new Promise<[FabricStatus, PeerInfo]>((resolve) => f.connect({ host: '127.0.0.1', port }, (s, p) => resolve([s, p])));
+  expect(status).toBe('ok');
+  return info.id!;
+}
+
+/** Results per request, to check each completes exactly once. */
+function tracker() {
+  const results: Done[][] = [];
+  return {
+    results,
+    next: (): ((status: FabricStatus, reason: string | null) => void) => {
+      const mine: Done[] = [];
+      results.push(mine);
+      return (status, reason) => void mine.push([status, reason]);
+    },
+    allDone: () => results.every((r) => r.length > 0),
+  };
+}
+
+// Backoff of the setup retries in these tests: 20 ms doubling to 160 ms, jitter fixed at the middle
+// (delays 15, 30, 60, 120, 120, ... ms).
+const FAST_RETRY = { initialDelayNs: 20 * MS_NS, maxDelayNs: 160 * MS_NS, random: () => 0.5 };
+
+describe('VerbsFabric when queue-pair setup fails', () => {
+  it('keeps the TCP session, moves data over TCP and retries the setup with growing delays: no drop/redial loop', async () => {
+    nic.refuseRtr = Infinity;
+    const donor = fabric('donor', { donor: { capacityBytes: 64 * PAGE } });
+    const consumer = fabric('consumer', { qpSetupRetry: FAST_RETRY, reconnect: { initialDelayNs: 10 * MS_NS, maxDelayNs: 50 * MS_NS, random: () => 0.5 } });
+    const seen = watch(consumer);
+    const donorSeen = watch(donor);
+    const dials = spyDials(consumer);
+    const bound = await donor.listen(0, '127.0.0.1');
+    await consumer.listen(0, '127.0.0.1');
+    const peer = await connectTo(consumer, bound.port);
+    const [status, slab] = await alloc(consumer, peer, 8 * PAGE);
+    expect(status).toBe('ok');
+    expect(slab!.rkey).not.toBe(0);
+    await until('the data plane to degrade', () => consumer.dataPlane(peer) === 'degraded');
+
+    expect(await write(consumer, slab!, PAGE, page(11))).toEqual(['ok', null]);
+    const into = new Uint8Array(PAGE);
+    expect(await read(consumer, slab!, PAGE, into)).toEqual(['ok', null]);
+    expect(Buffer.from(into).equals(Buffer.from(page(11)))).toBe(true);
+    const lent = donor.donor!.read('consumer', slab!.slabId, PAGE, PAGE) as Uint8Array;
+    expect(Buffer.from(lent).equals(Buffer.from(page(11)))).toBe(true);
+
+    await until('four setup attempts', () => dials.times.length >= 4);
+    const gaps = dials.times.slice(1).map((t, i) => t - dials.times[i]);
+    // Each gap is the backoff delay (15, 30, 60 ms) plus the failed attempt: growing, never a hot loop.
+    expect(gaps[0]).toBeGreaterThanOrEqual(13);
+    expect(gaps[1]).toBeGreaterThanOrEqual(28);
+    expect(gaps[2]).toBeGreaterThanOrEqual(58);
+    expect(gaps[2]).toBeGreaterThan(gaps[0]);
+    await sleep(100);
+    expect(dials.times.length).toBeLessThanOrEqual(6);
+    const counters = consumer.counters();
+    expect(counters.qpSetupRetries).toBeGreaterThanOrEqual(3);
+    expect(counters.qpSetupFailures).toBeGreaterThanOrEqual(counters.qpSetupRetries);
+    expect(counters).toMatchObject({ degradedPeers: 1, verbsPeers: 0, tcpFallbackPeers: 0, qpSetups: 0, qpLost: 0, verbsReads: 0, verbsWrites: 0, tcpRequests: 2 });
+    expect(nic.refusedRtr).toBeGreaterThanOrEqual(4);
+    // The session never went down: one `up` on each side, nothing lost.
+    expect(seen.kinds()).toEqual(['up']);
+    expect(donorSeen.kinds()).toEqual(['up']);
+    expect(consumer.peers().filter((p) => p.state === 'up')).toHaveLength(1);
+    // One data-plane event for the change, not one per failed retry.
+    expect(seen.planes.map((e) => e.plane)).toEqual(['degraded']);
+    expect(seen.planes[0].reason).toMatch(/RDMA queue pair setup failed: .*retry 1 in 15 ms; data goes over TCP meanwhile/);
+    // The acceptor was told, so its own data to the consumer goes over TCP too.
+    const consumerAtDonor = donor.peers().find((p) => p.nodeName === 'consumer')!.id!;
+    expect(donor.dataPlane(consumerAtDonor)).toBe('degraded');
+    expect(donor.counters().degradedPeers).toBe(1);
+    expect(donorSeen.planes.map((e) => e.plane)).toEqual(['degraded']);
+  });
+
+  it('setup fails, then succeeds on retry: queued requests go over TCP exactly once, later ones over RDMA', async () => {
+    nic.refuseRtr = 1;
+    const donor = fabric('donor', { donor: { capacityBytes: 64 * PAGE } });
+    const consumer = fabric('consumer', { qpSetupRetry: { ...FAST_RETRY, initialDelayNs: 60 * MS_NS } });
+    const seen = watch(consumer);
+    const donorSeen = watch(donor);
+    const dials = spyDials(consumer);
+    const release = dials.hold();
+    const bound = await donor.listen(0, '127.0.0.1');
+    await consumer.listen(0, '127.0.0.1');
+    const peer = await connectTo(consumer, bound.port);
+    const [, slab] = await alloc(consumer, peer, 8 * PAGE);
+    expect(consumer.dataPlane(peer)).toBe('connecting');
+
+    // Requests issued while the first setup is under way wait in the link's queue.
+    const t = tracker();
+    consumer.write(peer, slab!, 0, page(21), t.next());
+    consumer.writev(peer, [{ slab: slab!, offsetBytes: PAGE, data: page(22) }, { slab: slab!, offsetBytes: 2 * PAGE, data: page(23) }], t.next());
+    consumer.read(peer, slab!, 5 * PAGE, new Uint8Array(PAGE), t.next());
+    await sleep(10);
+    expect(t.results.flat()).toEqual([]);
+    expect(consumer.counters().requestsQueued).toBe(3);
+
+    // The held attempt fails (RTR refused): the queued requests move to TCP; keep issuing writes
+    // while the retry sets the queue pair up, and a few after.
+    release();
+    let issued = 0;
+    let afterUp = 0;
+    await new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        consumer.write(peer, slab!, (3 + (issued % 5)) * PAGE, page(30 + issued), t.next());
+        issued += 1;
+        if (consumer.dataPlane(peer) === 'verbs' && ++afterUp === 3) {
+          clearInterval(timer);
+          resolve();
+        }
+        if (issued > 500) {
+          clearInterval(timer);
+          resolve();
+        }
+      }, 3);
+    });
+    expect(consumer.dataPlane(peer)).toBe('verbs');
+    await until('every request to complete', () => t.allDone());
+    await sleep(30);
+    // Each request completed exactly once, all ok.
+    expect(t.results.map((r) => r.length)).toEqual(new Array(3 + issued).fill(1));
+    expect(t.results.map((r) => r[0])).toEqual(new Array(3 + issued).fill(['ok', null]));
+    const counters = consumer.counters();
+    // Every write went over exactly one plane: TCP requests plus RDMA WRITE pieces cover all of them.
+    expect(counters.tcpRequests + counters.verbsWrites).toBe(3 + issued);
+    expect(counters.tcpRequests).toBeGreaterThanOrEqual(3);
+    expect(counters.verbsWrites).toBeGreaterThanOrEqual(3);
+    expect(counters).toMatchObject({ qpSetups: 1, qpSetupFailures: 1, qpSetupRetries: 1, degradedPeers: 0, verbsPeers: 1, qpLost: 0, verbsReads: 0 });
+
+    // Data written over TCP earlier reads back over RDMA now.
+    const into = new Uint8Array(PAGE);
+    expect(await read(consumer, slab!, 2 * PAGE, into)).toEqual(['ok', null]);
+    expect(Buffer.from(into).equals(Buffer.from(page(23)))).toBe(true);
+    expect(consumer.counters().verbsReads).toBe(1);
+    expect(consumer.counters().tcpRequests).toBe(counters.tcpRequests);
+    expect(dials.times).toHaveLength(2);
+    expect(seen.kinds()).toEqual(['up']);
+    expect(donorSeen.kinds()).toEqual(['up']);
+    expect(seen.planes.map((e) => e.plane)).toEqual(['degraded', 'verbs']);
+    expect(seen.planes[1].reason).toMatch(/up after 1 failed setups/);
+    expect(donorSeen.planes.map((e) => e.plane)).toEqual(['degraded', 'verbs']);
+  });
+
+  it('without tcpDataFallback, requests complete rejected (queued ones exactly once) while the setup is retried with backoff', async () => {
+    nic.refuseRtr = Infinity;
+    const donor = fabric('donor', { donor: { capacityBytes: 64 * PAGE } });
+    const consumer = fabric('consumer', { tcpDataFallback: false, qpSetupRetry: FAST_RETRY });
+    const seen = watch(consumer);
+    const dials = spyDials(consumer);
+    const release = dials.hold();
+    const bound = await donor.listen(0, '127.0.0.1');
+    await consumer.listen(0, '127.0.0.1');
+    const peer = await connectTo(consumer, bound.port);
+    const [, slab] = await alloc(consumer, peer, 8 * PAGE);
+    const t = tracker();
+    consumer.write(peer, slab!, 0, page(41), t.next());
+    await sleep(10);
+    release();
+    await until('the queued request to complete', () => t.allDone());
+    expect(t.results[0]).toHaveLength(1);
+    expect(t.results[0][0][0]).toBe('rejected');
+    expect(t.results[0][0][1]).toMatch(/no RDMA queue pair to peer donor .*setup failed.*tcpDataFallback is off/);
+    expect(consumer.dataPlane(peer)).toBe('unavailable');
+    const later = await read(consumer, slab!, 0, new Uint8Array(PAGE));
+    expect(later[0]).toBe('rejected');
+    await until('three setup attempts', () => dials.times.length >= 3);
+    expect(dials.times[2] - dials.times[1]).toBeGreaterThanOrEqual(28);
+    await sleep(20);
+    expect(t.results[0]).toHaveLength(1);
+    expect(seen.kinds()).toEqual(['up']);
+    expect(seen.planes.map((e) => e.plane)).toEqual(['unavailable']);
+    expect(consumer.counters()).toMatchObject({ degradedPeers: 1, tcpRequests: 0, verbsWrites: 0, verbsReads: 0, qpLost: 0 });
+  });
+
+  it('close() with a retry pending finishes promptly, clears the retry timer, and nothing fires afterwards', async () => {
+    nic.refuseRtr = Infinity;
+    // Delay 0.75 * 4321 ms = 3241 ms with the jitter at the middle: a number no other timer uses.
+    const retryDelayMs = 3241;
+    const armed = new Set<unknown>();
+    const realSet = globalThis.setTimeout;
+    const realClear = globalThis.clearTimeout;
+    const setSpy = vi.spyOn(globalThis, 'setTimeout').mockImplementation(((fn: () => void, ms?: number) => {
+      const timer = realSet(fn, ms);
+      if (ms === retryDelayMs) armed.add(timer);
+      return timer;
+    }) as typeof setTimeout);
+    const clearSpy = vi.spyOn(globalThis, 'clearTimeout').mockImplementation(((timer: ReturnType<typeof setTimeout>) => {
+      armed.delete(timer);
+      realClear(timer);
+    }) as typeof clearTimeout);
+    try {
+      const donor = fabric('donor', { donor: { capacityBytes: 64 * PAGE } });
+      const consumer = fabric('consumer', { qpSetupRetry: { initialDelayNs: 4321 * MS_NS, maxDelayNs: 60_000 * MS_NS, random: () => 0.5 } });
+      const seen = watch(consumer);
+      const dials = spyDials(consumer);
+      const bound = await donor.listen(0, '127.0.0.1');
+      await consumer.listen(0, '127.0.0.1');
+      const peer = await connectTo(consumer, bound.port);
+      await until('the data plane to degrade', () => consumer.dataPlane(peer) === 'degraded');
+      expect(armed.size).toBe(1);
+      expect(seen.planes[0].reason).toMatch(/retry 1 in 3241 ms/);
+      const planes = seen.planes.length;
+      const started = Date.now();
+      await consumer.close('test close');
+      expect(Date.now() - started).toBeLessThan(1500);
+      expect(armed.size).toBe(0);
+      expect(consumer.counters().degradedPeers).toBe(0);
+      expect(consumer.dataPlane(peer)).toBeNull();
+      await sleep(50);
+      expect(dials.times).toHaveLength(1);
+      expect(seen.planes).toHaveLength(planes);
+      const [status] = await new Promise<Done>((r) => consumer.read(peer, { peer, slabId: 1, sizeBytes: PAGE, rkey: 5, remoteAddress: 4096 }, 0, new Uint8Array(8), (...x) => r(x)));
+      expect(status).toBe('peer-lost');
+    } finally {
+      setSpy.mockRestore();
+      clearSpy.mockRestore();
+    }
   });
 });
 

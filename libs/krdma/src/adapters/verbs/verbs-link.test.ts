@@ -76,6 +76,26 @@ describe('VerbsLink (queue)', () => {
     expect(got).toEqual([['ok', null], ['ok', null]]);
     expect(l.state).toBe('tcp');
   });
+
+  it('refuses what waits and what comes later (once each, never synchronously) until it moves to TCP', async () => {
+    const { l, viaTcp } = link();
+    const got: Done[] = [];
+    l.write([{ slab, offsetBytes: 0, data: new Uint8Array(3 * 4096) }], (...x) => got.push(x));
+    l.refuse('rejected', 'no queue pair');
+    expect(got).toEqual([]);
+    l.read([{ slab, offsetBytes: 0, into: new Uint8Array(4096) }], (...x) => got.push(x));
+    l.refuse('rejected', 'still no queue pair');
+    await tick();
+    expect(got).toEqual([['rejected', 'no queue pair'], ['rejected', 'no queue pair']]);
+    expect([l.state, l.pending, l.queued]).toEqual(['refusing', 0, 0]);
+    l.useTcp();
+    l.read([{ slab, offsetBytes: 0, into: new Uint8Array(4096) }], (...x) => got.push(x));
+    await tick();
+    expect(viaTcp).toEqual(['read:1']);
+    expect(got.slice(2)).toEqual([['ok', null]]);
+    l.refuse('rejected', 'not from tcp');
+    expect(l.state).toBe('tcp');
+  });
 });
 
 describe('RegisteredSlabMemory', () => {
