@@ -16,7 +16,7 @@ export interface RepairHost {
   freeReplica(rep: Replica): void;
   /** A read from a slot's replica failed: drop the replica (and mark its node lost if it is gone). */
   replicaFailed(slot: Slot, rep: Replica, status: IoStatus): void;
-  /** I/O on the slot ended: promote, free deferred slabs, reclaim. */
+  /** I/O on the slot ended: must call `maybePromote(slot)`, then free deferred slabs and reclaim. */
   afterSlotActivity(slot: Slot): void;
   /** Unbind the slot if it has no live page and nothing in flight. */
   maybeReclaim(slot: Slot): void;
