@@ -597,6 +597,7 @@ export class VerbsFabric implements Fabric {
   /** The peer has no verbs (a TcpFabric node): its data goes over TCP, or is refused without the fallback; no retry. */
   private noVerbs(record: LinkRecord, reason: string | null): void {
     record.settingUp = false;
+    record.degradedReason = null;
     const why = `the peer offers no verbs side channel (${reason ?? 'rejected'})`;
     if (this.tcpDataFallback) record.link.useTcp();
     else record.link.refuse('rejected', `${why} and tcpDataFallback is off; run the peer with --transport rdma or turn tcpDataFallback on`);
