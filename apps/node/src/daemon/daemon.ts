@@ -1,7 +1,7 @@
 // The rackmem node daemon: the fabric listener (with the donor), the configured peers, the region
 // runtime (plugged in through RegionServiceFactory), the control API and metrics, and an orderly
 // shutdown bounded by a timeout.
-import type { PeerEvent } from '@rackmem/krdma';
+import { VerbsFabric, type PeerEvent } from '@rackmem/krdma';
 import type { Logger } from 'pino';
 import { formatHostPort, type HostPort } from '../config/address.js';
 import type { NodeConfig } from '../config/types.js';
@@ -106,6 +106,16 @@ export class Daemon {
           }
         }
       });
+      if (fabric instanceof VerbsFabric) {
+        // A peer whose queue pair cannot be set up keeps working over TCP: say so once per change.
+        fabric.onDataPlaneEvent((event) => {
+          const peer = event.nodeName ?? `peer ${event.peer}`;
+          const how = { verbs: 'goes over RDMA', tcp: 'goes over TCP (the peer has no verbs)', degraded: 'goes over TCP', unavailable: 'is refused' }[event.plane];
+          const line = `data with ${peer} ${how}${event.reason ? `: ${event.reason}` : ''}`;
+          if (event.plane === 'verbs' || event.plane === 'tcp') logger.info({ event: 'data-plane', peer, plane: event.plane }, line);
+          else logger.warn({ event: 'data-plane', peer, plane: event.plane, reason: event.reason }, line);
+        });
+      }
       let bound: HostPort;
       try {
         bound = await fabric.listen(config.listen.port, config.listen.host);

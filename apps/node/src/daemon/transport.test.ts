@@ -89,4 +89,39 @@ describe('daemons on --transport rdma (fake NIC)', () => {
     await consumer.stop('test over');
     await donor.stop('test over');
   });
+
+  it('log once when a peer\'s queue pair cannot be set up, and keep moving its data over TCP', async () => {
+    const nic = new FakeVerbsNic();
+    cleanups.push(() => nic.close());
+    nic.refuseRtr = Number.MAX_SAFE_INTEGER; // every RTR transition fails, as a GID or MTU mismatch would
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const factory = (name: string) =>
+      nodeFabricFactory({
+        verbsAvailable: true,
+        verbs: { openTransport: (o) => RdmaTransport.onDevice(nic.device(name), o), verbs: { stagingSlots: 8, slotBytes: 4096, recvSlots: 4, messageBytes: 1024 } },
+      });
+    const start = async (name: string, flags: Record<string, unknown> = {}) => {
+      const daemon = await Daemon.start({ config: config(name, flags), logger, processMetrics: false, fabricFactory: factory(name), rdmaDevices: ['fake0'] });
+      cleanups.push(() => void daemon.stop('test over'));
+      return daemon;
+    };
+    const donor = await start('degraded-donor', { donateBytes: '1MiB' });
+    const consumer = await start('degraded-consumer');
+    const peer = await consumer.peers.connect(`127.0.0.1:${donor.fabricAddress.port}`);
+    const fabric = consumer.fabric;
+    const slab = await new Promise<RemoteSlab | null>((resolve) => fabric.allocSlab(peer.id!, 64 * 1024, (_s, got) => resolve(got)));
+    const page = new Uint8Array(4096).fill(0x5a);
+    const wrote = await new Promise<FabricStatus>((resolve) => fabric.write(peer.id!, slab!, 0, page, (s) => resolve(s)));
+    const into = new Uint8Array(4096);
+    const read = await new Promise<FabricStatus>((resolve) => fabric.read(peer.id!, slab!, 0, into, (s) => resolve(s)));
+    expect([wrote, read]).toEqual(['ok', 'ok']);
+    expect(into[4095]).toBe(0x5a);
+    const planes = lines.filter((l) => l.event === 'data-plane' && l.peer === 'degraded-donor');
+    expect(planes.map((l) => l.plane)).toEqual(['degraded']);
+    expect(String(planes[0].msg)).toMatch(/^data with degraded-donor goes over TCP: .*queue pair setup failed/);
+    // No drop-and-redial loop: one connection, never lost or closed.
+    expect(lines.filter((l) => l.event === 'connection-established').length).toBe(2); // one line on each node
+    expect(lines.filter((l) => l.event === 'connection-lost' || l.event === 'connection-closed')).toEqual([]);
+  });
 });
