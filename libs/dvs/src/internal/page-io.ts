@@ -1,8 +1,8 @@
 import * as K from './counters.js';
-import { PAGE_LIVE, PAGE_LOST, type RegionState } from './region-state.js';
+import { PAGE_BUSY, PAGE_LIVE, PAGE_LOST, type RegionState } from './region-state.js';
 import type { RepairScheduler } from './repair.js';
 import type { SlabPool } from './slab-pool.js';
-import { SLOT_BINDING, SLOT_BOUND, SLOT_UNBOUND, type PageOp, type Replica, type SlabSet, type Slot } from './slot.js';
+import { OP_READ, OP_WRITE, SLOT_BINDING, SLOT_BOUND, SLOT_UNBOUND, type PageOp, type Replica, type SlabSet, type Slot } from './slot.js';
 import type { IoStatus } from './types.js';
 
 /** The parts of the region state page I/O reads and updates. */
@@ -13,6 +13,7 @@ export type PageIoState = Pick<
   | 'ctr'
   | 'registry'
   | 'placement'
+  | 'pendingOps'
   | 'backendInflight'
   | 'boundSlots'
   | 'bindingSlots'
@@ -23,23 +24,26 @@ export type PageIoState = Pick<
 
 /** What page I/O needs from the region. */
 export interface PageIoHost {
-  /** Complete an operation and start the next one queued on its page. */
-  finishOp(op: PageOp, status: IoStatus): void;
   /** An operation on a replica failed: drop it (and mark its node lost if it is gone). */
   replicaFailed(slot: Slot, rep: Replica, status: IoStatus): void;
   /** I/O on the slot ended: promote a rebuild, free deferred slabs, reclaim. */
   afterSlotActivity(slot: Slot): void;
-  /** End of a backend callback: start queued repairs, finish a close. */
+  /** Unbind the slot if it has no live page and nothing in flight. */
+  maybeReclaim(slot: Slot): void;
+  /** End of an operation or backend callback: start queued repairs, finish a close. */
   settle(): void;
 }
 
 /**
- * The data path of one region's page operations, started one at a time per page by the
- * region: a write binds its slot on first use (from the pool or by allocating, waiting for
- * that one allocation) and goes to every replica; a read uses the first replica and falls back
- * to the next. Allocates nothing per operation beyond the backend completion closures.
+ * The data path of one region's page operations. Operations on one page run one at a time in
+ * issue order (later ones queue); a write binds its slot on first use (from the pool or by
+ * allocating, waiting for that one allocation) and goes to every replica; a read uses the
+ * first replica and falls back to the next; a discard forgets the page. Allocates nothing per
+ * operation beyond the backend completion closures.
  */
 export class PageIo {
+  private readonly waiting = new Map<number, PageOp[]>();
+
   constructor(
     private readonly s: PageIoState,
     private readonly pool: Pick<SlabPool, 'take' | 'checkRefill' | 'allocOnNodes'>,
@@ -47,9 +51,66 @@ export class PageIo {
     private readonly host: PageIoHost,
   ) {}
 
+  // ---------------------------------------------------------------- per-page order
+
+  /** Run an admitted operation now, or queue it behind the one running on its page. */
+  submit(op: PageOp): void {
+    const s = this.s;
+    s.pendingOps++;
+    if ((s.flags[op.page] & PAGE_BUSY) !== 0) {
+      const q = this.waiting.get(op.page);
+      if (q === undefined) this.waiting.set(op.page, [op]);
+      else q.push(op);
+      return;
+    }
+    s.flags[op.page] |= PAGE_BUSY;
+    this.start(op);
+  }
+
+  private start(op: PageOp): void {
+    if (op.kind === OP_WRITE) this.startWrite(op);
+    else if (op.kind === OP_READ) this.startRead(op);
+    else {
+      this.applyDiscard(op.page);
+      this.finishOp(op, 'ok');
+    }
+  }
+
+  /** Complete an op, then start the next one queued on the same page. */
+  private finishOp(op: PageOp, status: IoStatus): void {
+    const s = this.s;
+    s.pendingOps--;
+    const q = this.waiting.get(op.page);
+    let next: PageOp | undefined;
+    if (q !== undefined) {
+      next = q.shift();
+      if (q.length === 0) this.waiting.delete(op.page);
+    }
+    if (next === undefined) s.flags[op.page] &= ~PAGE_BUSY;
+    if (op.done !== null) op.done(status);
+    if (next !== undefined) this.start(next);
+    else this.host.settle();
+  }
+
+  private applyDiscard(page: number): void {
+    const s = this.s;
+    const f = s.flags[page];
+    if ((f & PAGE_LOST) !== 0) {
+      s.flags[page] &= ~PAGE_LOST;
+      s.lostPages--;
+    }
+    if ((f & PAGE_LIVE) !== 0) {
+      s.flags[page] &= ~PAGE_LIVE;
+      s.livePages--;
+      const slot = s.slotOf(page);
+      slot.liveCount--;
+      this.host.maybeReclaim(slot);
+    }
+  }
+
   // ---------------------------------------------------------------- writes and binding
 
-  startWrite(op: PageOp): void {
+  private startWrite(op: PageOp): void {
     const slot = this.s.slotOf(op.page);
     if (slot.state === SLOT_BOUND) this.issueWrite(slot, op);
     else if (slot.state === SLOT_BINDING) slot.waiters.push(op);
@@ -98,7 +159,7 @@ export class PageIo {
     this.s.bindingSlots--;
     const waiters = slot.waiters;
     slot.waiters = [];
-    for (const op of waiters) this.host.finishOp(op, status === 'ok' ? 'error' : status);
+    for (const op of waiters) this.finishOp(op, status === 'ok' ? 'error' : status);
   }
 
   private setBound(slot: Slot, set: SlabSet): void {
@@ -146,7 +207,7 @@ export class PageIo {
     if (success) this.makeLive(slot, op.page);
     this.host.afterSlotActivity(slot);
     // Not stored: either every replica failed, or the ones that stored it were lost since.
-    this.host.finishOp(op, success ? 'ok' : op.ok.length > 0 ? 'lost' : op.lastStatus);
+    this.finishOp(op, success ? 'ok' : op.ok.length > 0 ? 'lost' : op.lastStatus);
     this.repair.pumpRepairs();
   }
 
@@ -166,14 +227,14 @@ export class PageIo {
 
   // ---------------------------------------------------------------- reads
 
-  startRead(op: PageOp): void {
+  private startRead(op: PageOp): void {
     const f = this.s.flags[op.page];
     if ((f & PAGE_LOST) !== 0) {
-      this.host.finishOp(op, 'lost');
+      this.finishOp(op, 'lost');
       return;
     }
     if ((f & PAGE_LIVE) === 0) {
-      this.host.finishOp(op, 'not-found');
+      this.finishOp(op, 'not-found');
       return;
     }
     const slot = this.s.slotOf(op.page);
@@ -197,7 +258,7 @@ export class PageIo {
       slot.readsInFlight--;
       this.host.afterSlotActivity(slot);
       const lost = (s.flags[op.page] & PAGE_LOST) !== 0 || (s.flags[op.page] & PAGE_LIVE) === 0;
-      this.host.finishOp(op, lost ? 'lost' : op.lastStatus);
+      this.finishOp(op, lost ? 'lost' : op.lastStatus);
       return;
     }
     const chosen = rep;
@@ -210,7 +271,7 @@ export class PageIo {
       if (status === 'ok') {
         slot.readsInFlight--;
         this.host.afterSlotActivity(slot);
-        this.host.finishOp(op, 'ok');
+        this.finishOp(op, 'ok');
         return;
       }
       op.lastStatus = status;

@@ -26,6 +26,8 @@ export class RegionState {
   readonly flags: Uint8Array;
   readonly slots: Slot[];
   readonly ctr = K.createCounterArray();
+  /** Accepted page operations not yet completed (queued ones included). */
+  pendingOps = 0;
   /** Backend operations issued and not yet completed (close waits for zero). */
   backendInflight = 0;
   boundSlots = 0;

@@ -94,6 +94,8 @@ export class RepairScheduler {
       this.pumpAgain = true;
       return;
     }
+    // Nothing queued and nothing rebuilding: one pass would do nothing (every page write calls this).
+    if (this.repairQueue.length === 0 && this.rebuilding.length === 0) return;
     this.pumping = true;
     try {
       do {
