@@ -297,6 +297,30 @@ describe('TCP transport in one process', { timeout: 10_000 }, () => {
     await Promise.all(fabrics.map((f) => f.close()));
   });
 
+  it('redials a peer that drops every session right after it comes up ever more slowly (no reconnect loop)', async () => {
+    const flapper = new TcpFabric({ nodeName: 'flapper', secret: SECRET, timeouts: TIMEOUTS, tickIntervalMs: 20, donor: { capacityBytes: MB }, reconnect: false });
+    fabrics.push(flapper);
+    flapper.onPeerEvent((e) => {
+      if (e.kind === 'up' && e.peer.id !== null) setTimeout(() => flapper.dropPeer(e.peer.id!, 'the test drops every session'), 5);
+    });
+    const { port } = await flapper.listen(0, '127.0.0.1');
+    const c = consumer('flap-consumer', { reconnect: { initialDelayNs: 20 * MS_NS, maxDelayNs: 5000 * MS_NS, random: () => 0.5, stableAfterMs: 2000 } });
+    const ups: number[] = [];
+    c.onPeerEvent((e) => {
+      if (e.kind === 'up') ups.push(performance.now());
+    });
+    await connectUp(c, port);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // Redials wait about 20, 40, 80, 160, 320, 640 ms: at most ~7 sessions in 1.5 s, where a
+    // backoff that restarts at every successful redial would make one every ~20-30 ms (50+).
+    expect(ups.length).toBeGreaterThanOrEqual(3);
+    expect(ups.length).toBeLessThanOrEqual(9);
+    const gaps = ups.slice(1).map((t, i) => t - ups[i]);
+    expect(gaps[gaps.length - 1]).toBeGreaterThan(gaps[0] * 2);
+    expect(c.counters().flaps).toBeGreaterThanOrEqual(2);
+    await c.close();
+  });
+
   it('keeps one connection when two nodes dial each other at once', async () => {
     const x = consumer('node-x');
     const y = consumer('node-y');

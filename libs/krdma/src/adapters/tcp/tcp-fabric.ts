@@ -33,9 +33,11 @@ export interface TcpFabricOptions extends Omit<SessionFabricOptions, 'scheduler'
   readonly tickIntervalMs?: number;
   /**
    * Redialling of peers this node connected to, after they are lost (default: 100 ms doubling up
-   * to 10 s, forever, jitter from Math.random). `false` disables it.
+   * to 10 s, forever, jitter from Math.random). The backoff starts afresh only after a connection
+   * stayed up `stableAfterMs` (default 10 s), so a peer that drops every session right after it
+   * comes up is redialled ever more slowly, not in a loop. `false` disables it.
    */
-  readonly reconnect?: (Partial<BackoffPolicy> & { readonly random?: () => number }) | false;
+  readonly reconnect?: (Partial<BackoffPolicy> & { readonly random?: () => number; readonly stableAfterMs?: number }) | false;
   /** Most inbound connections at once (default 1024). */
   readonly maxConnections?: number;
   /** Above this many bytes queued for one socket, reading from it pauses until it drains (default 64 MiB). */
@@ -66,6 +68,8 @@ export interface TcpCounters {
   connectionsOpened: number;
   /** Times reading paused because a peer did not drain our output. */
   readPauses: number;
+  /** Redialled peers lost again before `stableAfterMs` (their backoff kept growing). */
+  flaps: number;
   /** Frames decoded. */
   framesIn: number;
   /** Of those, frames split across socket reads and assembled in a decoder buffer (one extra copy). */
@@ -89,8 +93,10 @@ interface Maintained {
   readonly address: PeerAddress;
   peerId: PeerId | null;
   nodeName: string | null;
-  /** Redials since the peer was last up. */
+  /** Redials since the peer was last up for good (see `stableAfterMs`): the backoff step. */
   attempt: number;
+  /** When the current connection came up (performance.now ms), or null while it is down. */
+  upSinceMs: number | null;
   timer: ReturnType<typeof setTimeout> | null;
   /** Why the last connection or redial failed. */
   lastReason: string | null;
@@ -122,6 +128,7 @@ function errorText(error: unknown): string {
 export class TcpFabric extends SessionFabric {
   private readonly connectTimeoutNs: number;
   private readonly reconnectPolicy: BackoffPolicy | null;
+  private readonly stableAfterMs: number;
   private readonly maxQueuedOutputBytes: number;
   private readonly maxConnections: number;
   private readonly flushEarlyBytes: number;
@@ -132,7 +139,7 @@ export class TcpFabric extends SessionFabric {
   private server: Server | null = null;
   private listening: PeerAddress | null = null;
   private closing: Promise<void> | null = null;
-  private readonly totals: TcpCounters = { reads: 0, bytesRead: 0, framesOut: 0, flushes: 0, bytesCopied: 0, bytesGathered: 0, connectionsOpened: 0, readPauses: 0, framesIn: 0, framesAssembled: 0 };
+  private readonly totals: TcpCounters = { reads: 0, bytesRead: 0, framesOut: 0, flushes: 0, bytesCopied: 0, bytesGathered: 0, connectionsOpened: 0, readPauses: 0, flaps: 0, framesIn: 0, framesAssembled: 0 };
 
   constructor(options: TcpFabricOptions) {
     super({
@@ -153,7 +160,10 @@ export class TcpFabric extends SessionFabric {
       throw new KrdmaError('invalid-options', 'connectTimeoutNs, tickIntervalMs, maxQueuedOutputBytes must be positive and maxConnections at least 1');
     }
     const reconnect = options.reconnect;
-    this.reconnectPolicy = reconnect === false ? null : checkBackoff({ ...DEFAULT_BACKOFF, random: Math.random, ...reconnect });
+    const { stableAfterMs, ...backoff } = reconnect === false ? { stableAfterMs: undefined } : (reconnect ?? {});
+    this.reconnectPolicy = reconnect === false ? null : checkBackoff({ ...DEFAULT_BACKOFF, random: Math.random, ...backoff });
+    this.stableAfterMs = stableAfterMs ?? 10_000;
+    if (!(this.stableAfterMs >= 0)) throw new KrdmaError('invalid-options', `reconnect.stableAfterMs must be a non-negative number of milliseconds, got ${stableAfterMs}`);
     this.ticker = setInterval(() => this.onTick(), tickIntervalMs);
     this.ticker.unref();
   }
@@ -194,10 +204,11 @@ export class TcpFabric extends SessionFabric {
     super.connect(address, (status, peer, reason) => {
       if (status === 'ok' && this.reconnectPolicy !== null && !this.isStopped) {
         const key = addressKey(address);
-        const entry = this.maintained.get(key) ?? { address, peerId: null, nodeName: null, attempt: 0, timer: null, lastReason: null, redialing: false, gaveUp: false };
+        const entry = this.maintained.get(key) ?? { address, peerId: null, nodeName: null, attempt: 0, upSinceMs: null, timer: null, lastReason: null, redialing: false, gaveUp: false };
         entry.peerId = peer.id;
         entry.nodeName = peer.nodeName;
-        entry.attempt = 0;
+        entry.attempt = 0; // connected by hand: start the backoff afresh
+        entry.upSinceMs = performance.now();
         entry.gaveUp = false;
         if (entry.timer !== null) clearTimeout(entry.timer); // connected by hand meanwhile
         entry.timer = null;
@@ -457,7 +468,12 @@ export class TcpFabric extends SessionFabric {
     for (const entry of this.maintained.values()) {
       if (entry.peerId !== peerId || entry.timer !== null || entry.redialing) continue;
       entry.lastReason = reason;
-      entry.attempt = 0;
+      // A connection that stayed up a while starts the backoff afresh; one that keeps dropping
+      // right after it comes up (a flapping peer) keeps backing off instead of redialling at once.
+      const stable = entry.upSinceMs !== null && performance.now() - entry.upSinceMs >= this.stableAfterMs;
+      if (stable) entry.attempt = 0;
+      else this.totals.flaps++;
+      entry.upSinceMs = null;
       entry.gaveUp = false;
       this.scheduleRedial(entry);
     }
@@ -479,7 +495,8 @@ export class TcpFabric extends SessionFabric {
         entry.redialing = false;
         if (this.maintained.get(addressKey(entry.address)) !== entry) return;
         if (status === 'ok') {
-          entry.attempt = 0;
+          entry.attempt++; // reset only once the connection proves stable (peerLost)
+          entry.upSinceMs = performance.now();
           entry.peerId = peer.id;
           entry.nodeName = peer.nodeName;
           entry.lastReason = null;
