@@ -3,7 +3,7 @@ import { lastError, NativeError, ERRNO } from './errors.js';
 import { libc } from './libc.js';
 import { PAGE_SIZE_BYTES } from './constants.js';
 import { createUffdFd, type UffdSource } from './uffd-create.js';
-import { getS64, getU64, putU64 } from './u64.js';
+import { getS64, getU32, getU64, putU64 } from './u64.js';
 import {
   UFFD_API, UFFD_MSG_BYTES, UFFDIO, UFFDIO_COPY_MODE, UFFDIO_WRITEPROTECT_MODE,
 } from './uffd-abi.js';
@@ -266,7 +266,7 @@ export class Userfaultfd {
     for (let i = 0; i < count; i++) {
       const o = i * UFFD_MSG_BYTES;
       this.msgEvent[i] = b[o];
-      this.msgFlags[i] = b.readUInt32LE(o + 8);
+      this.msgFlags[i] = getU32(b, o + 8);
       this.msgAddress[i] = getU64(b, o + 16);
     }
     return count;

@@ -1,3 +1,6 @@
+// The module's `performance`, not the global: in a worker the global is a lazy accessor that runs
+// a getter on every use (visible in the pager's profile).
+import { performance } from 'node:perf_hooks';
 import { libc } from '../native/libc.js';
 
 /** `struct pollfd` is 8 bytes: int fd, short events, short revents. */
@@ -55,10 +58,12 @@ export class FaultLinger {
       // time the previous one's wake-up returns, and the read saves a poll.
       let n = drain();
       if (n === 0) {
-        for (let i = 0; i < this.count; i++) b.writeInt16LE(0, i * POLLFD_BYTES + 6);
+        // revents (a short at byte 6 of each pollfd), cleared and read with plain byte access:
+        // Buffer's validated accessors cost more than the rest of this loop.
+        for (let i = 0; i < this.count; i++) b[i * POLLFD_BYTES + 6] = b[i * POLLFD_BYTES + 7] = 0;
         const ready = poll(b, this.count, this.options.lingerMs);
         if (ready <= 0) break; // quiet (or EINTR): the loop takes over
-        for (let i = 1; i < this.count; i++) if (b.readInt16LE(i * POLLFD_BYTES + 6) !== 0) return handled;
+        for (let i = 1; i < this.count; i++) if ((b[i * POLLFD_BYTES + 6] | b[i * POLLFD_BYTES + 7]) !== 0) return handled;
         n = drain();
         if (n === 0) break; // nothing to read after all: let the loop look
       }

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { DvsRegionListener } from '@rackmem/dvs';
 import { PagingEngine, type PageStore } from '@rackmem/vm';
 import { PAGE_SIZE_BYTES } from '../native/constants.js';
