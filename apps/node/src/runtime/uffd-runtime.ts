@@ -85,8 +85,14 @@ export class UffdRuntime implements FaultHandler {
     this.pump();
   }
 
+  /**
+   * Local storage completes inside the call, so the pager may wait for the next fault in its own
+   * poll. Remote storage always hands back to the event loop: besides page I/O it has background
+   * traffic there (slab pool refills, frees, heartbeats) that a linger would delay, and its faults
+   * mostly need I/O anyway (kv bench at 50% local: 10.1-12.4 k req/s either way, within noise).
+   */
   awaitsLoop(): boolean {
-    return this.storageOpsInFlight > 0;
+    return this.storageOpsInFlight > 0 || this.direct === null;
   }
 
   onCommand(op: number, firstPage: number, count: number, arg: number): number {
