@@ -77,6 +77,31 @@ describeWithUffd('a paged region: the libs/vm engine driving a userfaultfd pager
     expect(counters.poisoned).toBe(0);
   });
 
+  it('local storage: a sequential scan with prefetch installs prefetch windows with multi-page UFFDIO_COPYs', async () => {
+    const pages = 4096;
+    const region = await PagedRegion.open({
+      name: 'seq-fill', sizeBytes: pages * PAGE, localBytes: pages * PAGE, policySet: 'improved',
+      vm: { prefetch: 'readahead', prefetchWindowPages: 16, prefetchMaxWindowPages: 16 },
+    });
+    open.push(region);
+    const u8 = new Uint8Array(region.arrayBuffers()[0]);
+    for (let p = 0; p < pages; p++) u8[p * PAGE + 7] = (p * 13) & 255;
+    await region.setLimit(PAGE);
+    await region.setLimit((pages / 2) * PAGE);
+    await region.sync();
+    const before = region.stats().pager;
+    let bad = 0;
+    for (let p = 0; p < pages; p++) if (u8[p * PAGE + 7] !== ((p * 13) & 255)) bad++;
+    expect(bad).toBe(0);
+    await region.sync();
+    const after = region.stats().pager;
+    const fills = after.multiPageFills - before.multiPageFills;
+    const filled = after.multiPageFillPages - before.multiPageFillPages;
+    expect(fills).toBeGreaterThan(0);
+    expect(filled / fills).toBeGreaterThan(4); // whole windows in one ioctl, not pairs
+    expect(after.faults - before.faults).toBeLessThan(pages / 4); // prefetched pages did not fault
+  });
+
   it('serves faults from several threads at once and kernel-mode accesses, with a budget of 1/16', async () => {
     const pages = 2048;
     const region = await PagedRegion.open({ name: 'threads', sizeBytes: pages * PAGE, localBytes: (pages / 16) * PAGE, policySet: 'improved' });

@@ -33,6 +33,11 @@ export class FaultTimer {
     this.open++;
   }
 
+  /** Whether `page` is being timed (a thread waits for it). */
+  has(page: number): boolean {
+    return this.indexOf(page) >= 0;
+  }
+
   /** Stops timing `page`; returns when it started, or -1 when it was not being timed (a prefetch, say). */
   finish(page: number): number {
     const i = this.indexOf(page);

@@ -15,6 +15,7 @@ import { Slot } from './frame-store.js';
 import type { SharedEngineStats } from './engine-stats.js';
 import type { DirectPageSource } from './local-page-store.js';
 import { FaultTimer } from './fault-timer.js';
+import { FillRun } from './fill-run.js';
 
 function isDirectPageSource(store: PageStore): store is PageStore & DirectPageSource {
   return typeof (store as Partial<DirectPageSource>).storedPageAddress === 'function';
@@ -49,6 +50,8 @@ export class UffdRuntime implements FaultHandler {
   /** Storage reads and writes issued and not yet completed (remote ones complete on the event loop). */
   private storageOpsInFlight = 0;
   private readonly faultTimer = new FaultTimer();
+  /** Prefetched pages waiting to be installed together (local storage). */
+  private readonly run = new FillRun();
   private readonly batchScratch: Int32Array;
   /** Storage that hands out page addresses (local storage): fills copy from it directly. */
   private readonly direct: DirectPageSource | null;
@@ -143,6 +146,8 @@ export class UffdRuntime implements FaultHandler {
     try {
       this.drain();
     } finally {
+      // Even when a command threw: the engine counts the run's pages as mapped.
+      this.installRun();
       this.draining = false;
     }
   }
@@ -157,6 +162,7 @@ export class UffdRuntime implements FaultHandler {
     while (q.next()) {
       const page = q.page;
       const frame = q.frame;
+      if (this.run.size > 0 && q.kind !== Command.Map) this.installRun(); // keep the commands' order
       if (TRACE) diagnose(`command ${COMMAND_NAMES[q.kind]} page ${page} frame ${frame} arg ${q.arg}`);
       switch (q.kind) {
         case Command.Fetch:
@@ -168,7 +174,10 @@ export class UffdRuntime implements FaultHandler {
           this.frames.set(frame, Slot.Zero);
           break;
         case Command.Map:
-          this.map(page, frame, q.arg === 1);
+          if (!this.deferMap(page, frame, q.arg === 1)) {
+            this.installRun();
+            this.map(page, frame, q.arg === 1);
+          }
           break;
         case Command.Unmap:
           this.unmap(page, frame);
@@ -211,6 +220,36 @@ export class UffdRuntime implements FaultHandler {
       this.engine.fetchDone(page, status === 'ok');
       this.pump();
     });
+  }
+
+  /** Holds back the map of a prefetched page stored next to the previous one (see FillRun); false when it must be mapped now. */
+  private deferMap(page: number, frame: number, writeProtect: boolean): boolean {
+    if (this.frames.state(frame) !== Slot.Direct || this.faultTimer.has(page)) return false;
+    const source = this.frames.directAddress(frame);
+    if (this.run.tryAppend(page, frame, source, writeProtect)) return true;
+    this.installRun();
+    return this.run.tryAppend(page, frame, source, writeProtect);
+  }
+
+  /** Installs the pending run with one UFFDIO_COPY. */
+  private installRun(): void {
+    const run = this.run;
+    const n = run.size;
+    if (n === 0) return;
+    const first = run.firstPage;
+    const source = run.source;
+    const writeProtect = run.writeProtect;
+    run.clear(); // first: a throwing copy must not be retried from the finally in pump()
+    this.mapper.copyIn(first, source, n, true, writeProtect);
+    for (let i = 0; i < n; i++) {
+      this.frames.directDone(run.frames[i]);
+      this.faultDone(first + i);
+    }
+    this.counters.add(PAGER_COUNTER.storeFills, n);
+    if (n > 1) {
+      this.counters.add(PAGER_COUNTER.multiPageFills);
+      this.counters.add(PAGER_COUNTER.multiPageFillPages, n);
+    }
   }
 
   private map(page: number, frame: number, writeProtect: boolean): void {
