@@ -15,7 +15,9 @@ if (!gccAvailable) console.warn('[rackmem] skipping the fault benchmark smoke te
 
 describeWithUffd('rackmem bench fault (tiny sizes: the JSON, not the figures)', () => {
   it.skipIf(!gccAvailable)('prints every key of the issue for both placements, with every page read back right', async () => {
-    const result = await runFaultBench({ pages: 400, rounds: 1, seqPages: 256, remotePages: 200 });
+    const lines: string[] = [];
+    const result = await runFaultBench({ pages: 400, rounds: 1, seqPages: 256, remotePages: 200, progress: (line) => lines.push(line) });
+    expect(lines.some((l) => l.startsWith('pinned: round 1/1'))).toBe(true); // progress for the long runs
     expect(result.skipped).toBeUndefined();
     for (const placement of ['free', 'pinned']) {
       const r = result[placement] as Record<string, unknown>;

@@ -26,6 +26,8 @@ export interface FaultBenchOptions {
   readonly seqPages?: number;
   /** Pages timed per remote run (default 8,192). */
   readonly remotePages?: number;
+  /** Progress lines (the CLI prints them on stderr; the JSON goes to stdout). */
+  readonly progress?: (line: string) => void;
 }
 
 let PAGES = 20_000;
@@ -110,8 +112,10 @@ export async function runFaultBench(options: FaultBenchOptions = {}): Promise<Re
   ROUNDS = options.rounds ?? 5;
   SEQ_PAGES = options.seqPages ?? 16_384;
   REMOTE_PAGES = Math.min(PAGES, options.remotePages ?? 8192);
+  const progress = options.progress ?? (() => {});
   const probe = probeUserfaultfd();
   if (!probe.available) return { skipped: true, reason: probe.reason };
+  progress('compiling the C reference handler and starting a donor process');
   const { binary, cleanup } = buildReference();
   const allCpus = currentThreadCpus();
   const cpu = allCpus[0];
@@ -133,6 +137,7 @@ export async function runFaultBench(options: FaultBenchOptions = {}): Promise<Re
       const remoteRuns: { medianUs: number; p99Us: number; wrong: number }[] = [];
       const remoteRef: { medianUs: number; p99Us: number; wrongBytes: number }[] = [];
       for (let r = 0; r < ROUNDS; r++) {
+        progress(`${placement}: round ${r + 1}/${ROUNDS} (C reference, pager, remote pager, remote C reference)`);
         ref.push(runReference(binary, PAGES, placement, cpu));
         pager.push(await timedFaults({ kind: 'local' }, PAGES, pinned ? [cpu] : []));
         // The two remote measurements run back to back against the same donor; their order
@@ -171,6 +176,7 @@ export async function runFaultBench(options: FaultBenchOptions = {}): Promise<Re
     const demand: number[] = [];
     const prefetch: number[] = [];
     for (let r = 0; r < SEQ_ROUNDS; r++) {
+      progress(`sequential scan: round ${r + 1}/${SEQ_ROUNDS} (demand paging, prefetch)`);
       if (r % 2 === 1) prefetch.push(await sequentialScan(remote, 'adaptive'));
       demand.push(await sequentialScan(remote, 'none'));
       if (r % 2 === 0) prefetch.push(await sequentialScan(remote, 'adaptive'));

@@ -26,6 +26,7 @@ export function addBenchCommands(program: Command, io: CliIo, run: (action: () =
       const result = await runFaultBench({
         pages: positiveInt('pages', options.pages), rounds: positiveInt('rounds', options.rounds),
         seqPages: positiveInt('seq-pages', options.seqPages), remotePages: positiveInt('remote-pages', options.remotePages),
+        progress: (line) => io.stderr(`bench fault: ${line}\n`),
       });
       io.stdout(`${JSON.stringify(result, null, 2)}\n`);
       if (result.skipped) throw new CliFailure(EXIT_FAILURE, `benchmark skipped: ${String(result.reason)}`);
