@@ -16,3 +16,8 @@ export class VmError extends Error {
     this.code = code;
   }
 }
+
+/** Throws an `invariant-broken` error: the engine's bookkeeping contradicts itself (a bug). */
+export function failInvariant(message: string): never {
+  throw new VmError('invariant-broken', `engine invariant broken (a bug: please report it with the events that led here): ${message}`);
+}
