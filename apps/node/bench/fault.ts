@@ -1,15 +1,15 @@
 /**
- * bench:fault — fault latency of the TypeScript pager (design a3) resolving faults from local
+ * bench:fault-local-source — fault latency of the bare pager (design a3, no paging engine) resolving faults from local
  * memory, against the C reference handler (tools/uffd-reference) compiled now and run in the same
  * invocation, in two placements: threads free, and faulting thread + pager pinned to one CPU.
- * Prints one JSON object. Usage: npm run bench:fault -w @rackmem/node [-- --pages N --rounds R]
+ * Prints one JSON object. Usage: npm run bench:fault-local-source -w @rackmem/node [-- --pages N --rounds R]
  */
 import { currentThreadCpus, pinCurrentThread } from '../src/native/affinity.js';
 import { RegionMemory } from '../src/native/region-memory.js';
 import { probeUserfaultfd } from '../src/native/uffd-probe.js';
 import { Pager } from '../src/pager/pager.js';
 import { buildReference, runReference } from '../src/bench/c-reference.js';
-import { median, round2 as round, timeFirstReads } from '../src/bench/timing.js';
+import { compareRuns, timeFirstReads } from '../src/bench/timing.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: number) => {
@@ -59,14 +59,8 @@ async function main(): Promise<void> {
         pager.push(await pagerRun(pinned, cpu));
       }
       if (pinned) pinCurrentThread(allCpus);
-      const pagerMedianUs = median(pager.map((x) => x.medianUs));
-      const referenceMedianUs = median(ref.map((x) => x.medianUs));
       result[placement] = {
-        pagerMedianUs,
-        pagerP99Us: median(pager.map((x) => x.p99Us)),
-        referenceMedianUs,
-        referenceP99Us: median(ref.map((x) => x.p99Us)),
-        medianRatio: round(pagerMedianUs / referenceMedianUs),
+        ...compareRuns(pager, ref),
         wrongBytes: pager.reduce((a, x) => a + x.wrongBytes, 0) + ref.reduce((a, x) => a + x.wrongBytes, 0),
         runs: { pager, reference: ref },
       };

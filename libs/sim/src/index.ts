@@ -61,7 +61,7 @@ export { parseFieldPath, parseFieldValue, setScenarioField, studyGrid } from './
 /** A point of a study grid. */
 export type { StudyPoint } from './internal/scenario/scenario-fields.js';
 /** Canonical JSON and the scenario digest. */
-export { canonicalJson, scenarioDigest } from './internal/scenario/canonical.js';
+export { canonicalJson, scenarioDigest, sortKeys } from './internal/scenario/canonical.js';
 /** Swarm mode's draw of a configuration and fault mix. */
 export { drawSwarmScenario } from './internal/scenario/swarm.js';
 /** Checker failures (with a one-line repro). */

@@ -9,7 +9,7 @@ export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 /** Reads the whole body; rejects with 413 past `maxBytes` (by Content-Length or by counting). */
 export function readBody(req: IncomingMessage, maxBytes: number, timeoutMs: number): Promise<Buffer> {
   const declared = req.headers['content-length'];
-  if (declared !== undefined && Number(declared) > maxBytes) {
+  if (declared !== undefined && !(Number(declared) <= maxBytes)) {
     return Promise.reject(new ApiError(413, 'body-too-large', `the request body is ${declared} bytes; at most ${maxBytes} bytes are accepted`));
   }
   return new Promise((resolve, reject) => {

@@ -14,7 +14,7 @@ import { PagedRegion, type PagedRegionOptions } from '../region/paged-region.js'
 import type { StorageConfig } from '../runtime/storage-config.js';
 import { startMemoryNodes } from '../demo/memory-nodes.js';
 import { buildReference, runReference } from './c-reference.js';
-import { median, round2 as round, timeFirstReads } from './timing.js';
+import { compareRuns, median, round2 as round, timeFirstReads } from './timing.js';
 
 /** Sizes of `rackmem bench fault`. */
 export interface FaultBenchOptions {
@@ -148,21 +148,15 @@ export async function runFaultBench(options: FaultBenchOptions = {}): Promise<Re
         if (r % 2 === 0) runRemoteRef();
       }
       if (pinned) pinCurrentThread(allCpus);
-      const pagerMedianUs = median(pager.map((x) => x.medianUs));
-      const referenceMedianUs = median(ref.map((x) => x.medianUs));
-      const remoteMedianUs = median(remoteRuns.map((x) => x.medianUs));
-      const remoteReferenceMedianUs = median(remoteRef.map((x) => x.medianUs));
+      const local = compareRuns(pager, ref);
+      const remoteSide = compareRuns(remoteRuns, remoteRef);
       result[placement] = {
-        pagerMedianUs,
-        pagerP99Us: median(pager.map((x) => x.p99Us)),
-        referenceMedianUs,
-        referenceP99Us: median(ref.map((x) => x.p99Us)),
-        medianRatio: round(pagerMedianUs / referenceMedianUs),
-        remoteMedianUs,
-        remoteP99Us: median(remoteRuns.map((x) => x.p99Us)),
-        remoteReferenceMedianUs,
-        remoteReferenceP99Us: median(remoteRef.map((x) => x.p99Us)),
-        remoteMedianRatio: round(remoteMedianUs / remoteReferenceMedianUs),
+        ...local,
+        remoteMedianUs: remoteSide.pagerMedianUs,
+        remoteP99Us: remoteSide.pagerP99Us,
+        remoteReferenceMedianUs: remoteSide.referenceMedianUs,
+        remoteReferenceP99Us: remoteSide.referenceP99Us,
+        remoteMedianRatio: remoteSide.medianRatio,
         rounds: {
           pagerMedianUs: pager.map((x) => x.medianUs),
           referenceMedianUs: ref.map((x) => x.medianUs),

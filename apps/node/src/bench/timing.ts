@@ -27,3 +27,16 @@ export function timeFirstReads(u8: Uint8Array, pages: number, pageBytes: number)
   lat.sort();
   return { medianUs: round2(percentile(lat, 0.5) * 1000), p99Us: round2(percentile(lat, 0.99) * 1000), wrong };
 }
+
+/** Medians over rounds of a pager and its C reference, and their ratio (the figures `bench fault` reports). */
+export function compareRuns(pager: readonly { medianUs: number; p99Us: number }[], reference: readonly { medianUs: number; p99Us: number }[]): {
+  pagerMedianUs: number; pagerP99Us: number; referenceMedianUs: number; referenceP99Us: number; medianRatio: number;
+} {
+  const pagerMedianUs = median(pager.map((x) => x.medianUs));
+  const referenceMedianUs = median(reference.map((x) => x.medianUs));
+  return {
+    pagerMedianUs, pagerP99Us: median(pager.map((x) => x.p99Us)),
+    referenceMedianUs, referenceP99Us: median(reference.map((x) => x.p99Us)),
+    medianRatio: round2(pagerMedianUs / referenceMedianUs),
+  };
+}

@@ -3,6 +3,8 @@
 // The store is touched only here, on the main thread; a touch may fault and wait for the pager.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readBody } from '../api/body.js';
+import { ApiError } from '../api/errors.js';
 import { KvError } from './errors.js';
 import { MAX_KEY_BYTES, MAX_VALUE_BYTES } from './layout.js';
 import type { KvStore, KvStoreStats } from './store.js';
@@ -208,39 +210,11 @@ export function parseKeySegment(segment: string): Uint8Array {
   return key;
 }
 
-/** Reads a request body of at most `maxBytes` (413 past it, by Content-Length or by counting; 408 after `timeoutMs`). */
+/** Reads a value (api/body.ts's bounded body reader), with the kv service's code for a value too large. */
 function readBoundedBody(req: IncomingMessage, maxBytes: number, timeoutMs: number): Promise<Buffer> {
-  const declared = req.headers['content-length'];
-  if (declared !== undefined && !(Number(declared) <= maxBytes)) {
-    return Promise.reject(new HttpError(413, 'value-too-large', `the value is ${declared} bytes; values are at most ${maxBytes} bytes (64 KiB)`));
-  }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    let done = false;
-    const finish = (error: HttpError | null): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onError);
-      if (error === null) resolve(Buffer.concat(chunks, total));
-      else {
-        req.pause();
-        reject(error);
-      }
-    };
-    const timer = setTimeout(() => finish(new HttpError(408, 'body-timeout', `the value did not arrive within ${timeoutMs} ms`)), timeoutMs);
-    const onData = (chunk: Buffer): void => {
-      total += chunk.length;
-      if (total > maxBytes) finish(new HttpError(413, 'value-too-large', `the value is over ${maxBytes} bytes; values are at most ${maxBytes} bytes (64 KiB)`));
-      else chunks.push(chunk);
-    };
-    const onEnd = (): void => finish(null);
-    const onError = (): void => finish(new HttpError(400, 'bad-request', 'the request body could not be read'));
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
+  return readBody(req, maxBytes, timeoutMs).catch((error: unknown) => {
+    if (!(error instanceof ApiError)) throw error;
+    if (error.code === 'body-too-large') throw new HttpError(413, 'value-too-large', `${error.message.replace('request body', 'value')} (values are at most 64 KiB)`);
+    throw new HttpError(error.status, error.code, error.message);
   });
 }

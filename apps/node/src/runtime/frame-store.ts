@@ -1,3 +1,4 @@
+import { VmError } from '@rackmem/vm';
 import { MADV_DONTNEED, PAGE_SIZE_BYTES } from '../native/constants.js';
 import { madvise } from '../native/libc.js';
 import { RegionMemory } from '../native/region-memory.js';
@@ -104,7 +105,7 @@ export class FrameStore {
   bytes(frame: number): Uint8Array {
     if (this.slots[frame] === Slot.Zero) return ZEROS;
     // Never hand out the slot's own memory for a page whose bytes are elsewhere (it would read as garbage).
-    if (this.slots[frame] === Slot.Direct) throw new Error(`frame ${frame} holds a direct page: its bytes are in storage, not in the frame`);
+    if (this.slots[frame] === Slot.Direct) throw new VmError('invariant-broken', `frame ${frame} holds a direct page: its bytes are in storage, not in the frame (a bug: please report it)`);
     return this.memory.bytes(frame * PAGE_SIZE_BYTES, PAGE_SIZE_BYTES);
   }
 

@@ -1,18 +1,6 @@
 // Canonical, pretty JSON for result files: object keys sorted at every level, two-space indent,
-// a final newline. The same value always gives the same bytes.
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (typeof value === 'object' && value !== null) {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) {
-      const v = (value as Record<string, unknown>)[key];
-      if (v !== undefined) out[key] = sortKeys(v);
-    }
-    return out;
-  }
-  return value;
-}
+// a final newline. The same value always gives the same bytes (keys sorted as libs/sim's canonicalJson).
+import { sortKeys } from '@rackmem/sim';
 
 /** Canonical pretty JSON (sorted keys, 2-space indent, trailing newline). */
 export function canonicalPrettyJson(value: unknown): string {
