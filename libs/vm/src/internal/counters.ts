@@ -44,6 +44,7 @@ export const VM_COUNTER_NAMES = [
   'watermark_reclaim',
   'remote_lost',
   'budget_evict',
+  'dirty_probe_hits',
 ] as const;
 
 /** One counter name. */
@@ -91,6 +92,7 @@ export const C = {
   watermark_reclaim: 34,
   remote_lost: 35,
   budget_evict: 36,
+  dirty_probe_hits: 37,
 } as const satisfies { readonly [K in VmCounterName]: number };
 
 /** Counter storage: a Float64Array (exact integers to 2^53) indexed by `C`. */

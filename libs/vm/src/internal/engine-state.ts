@@ -54,6 +54,8 @@ export abstract class EngineState {
   /** RECLAIM_NONE, RECLAIM_BACKGROUND or RECLAIM_WATERMARK. */
   protected readonly reclaimMode: number;
   protected readonly buggify: BuggifyHook | undefined;
+  /** Asynchronous dirty tracking: asks the runtime whether a clean-mapped page was written (see `setDirtyProbe`). */
+  protected dirtyProbe: ((page: number) => boolean) | null = null;
 
   /** The local budget in pages. */
   protected budget: number;

@@ -312,6 +312,48 @@ describe('improvements', () => {
     expect(d.engine.isDirty(0)).toBe(true);
   });
 
+  it('asks the dirty probe before dropping a clean page, and writes back what it reports written', () => {
+    const d = driver({ dirtyTracking: true });
+    const e = d.engine;
+    const asked: number[] = [];
+    const written = new Set<number>();
+    e.setDirtyProbe((page) => {
+      asked.push(page);
+      return written.has(page);
+    });
+    d.fault(0, true);
+    d.fault(1, true);
+    d.fault(2, true);
+    d.settle();
+    d.fault(0); // back from storage, mapped write-protected (clean)
+    d.settle();
+    d.fault(3, true);
+    d.settle();
+    expect(d.mapProtect.get(0)).toBe(1);
+    // A write the kernel let through (WP_ASYNC): no `dirtied` event, only the probe knows.
+    written.add(0);
+    asked.length = 0;
+    const writes = e.counters.get('io_write');
+    const commands = d.fault(4, true);
+    expect(asked).toEqual([0]);
+    expect(commands).toContain('unmap:0');
+    expect(commands).toContain('discard:0');
+    d.settle();
+    expect(e.counters.get('io_write')).toBe(writes + 1);
+    expect(e.counters.get('dirty_probe_hits')).toBe(1);
+    e.checkInvariants();
+    // A page the probe reports clean is dropped without a write-back.
+    d.fault(0); // storage holds 0 again: clean
+    d.settle();
+    const clean = e.counters.get('writeback_skipped_clean');
+    written.clear();
+    for (let p = 5; p < 9; p++) d.fault(p, true);
+    d.settle();
+    expect(e.counters.get('writeback_skipped_clean')).toBe(clean + 1);
+    expect(e.counters.get('dirty_probe_hits')).toBe(1);
+    e.checkInvariants();
+  });
+
   it('async write-back stages evicted pages so faults do not wait, in bounded batches', () => {
     const d = driver({ localPages: 8, writebackMode: 'async', writebackBatchPages: 4, writebackMaxInFlightBatches: 2 });
     for (let p = 0; p < 8; p++) d.fault(p, true);

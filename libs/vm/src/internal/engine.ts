@@ -111,6 +111,18 @@ export class PagingEngine extends EngineCompletions {
     this.commands.push(Command.Unprotect, page, this.frameAt(page), 0);
   }
 
+  /**
+   * Asynchronous dirty tracking. Without a probe the engine learns of writes to clean pages only
+   * through `dirtied` (write-protect faults). With one, writes to clean pages may go unreported
+   * (the kernel resolves them itself, as userfaultfd's WP_ASYNC mode does) and the engine asks
+   * `probe(page)` before it lets an active page leave without a write-back; true means "written
+   * since mapped". Writes after the probe answered are the runtime's to catch (it carries out the
+   * unmap). `null` removes the probe.
+   */
+  setDirtyProbe(probe: ((page: number) => boolean) | null): void {
+    this.dirtyProbe = probe;
+  }
+
   /** Changes the local budget; a smaller one is enforced at once (evictions start now). */
   setBudget(localPages: number): void {
     if (!Number.isSafeInteger(localPages) || localPages < 1) {

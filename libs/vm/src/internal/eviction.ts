@@ -1,7 +1,7 @@
 import { EngineState } from './engine-state.js';
 import { Command } from './commands.js';
 import { C } from './counters.js';
-import { FLAG_DIRTY, FLAG_PREFETCH_MARKER, FLAG_PREFETCHED, FLAG_TO_INACTIVE, PageState } from './page-state.js';
+import { FLAG_DIRTY, FLAG_PREFETCH_MARKER, FLAG_PREFETCHED, FLAG_REMOTE_VALID, FLAG_TO_INACTIVE, PageState } from './page-state.js';
 
 const INACTIVE = PageState.Inactive;
 const NOT_PRESENT = PageState.NotPresent;
@@ -68,7 +68,7 @@ export abstract class EngineFrames extends EngineState {
     }
     if (allowed === NO_ACTIVE_VICTIM || !this.tracking) return -1;
     const oldest = this.active.head;
-    if (oldest >= 0 && !(this.flagsOf(oldest) & FLAG_DIRTY)) {
+    if (oldest >= 0 && this.isCleanActive(oldest)) {
       this.active.remove(oldest);
       this.unmap(oldest);
       this.counts[C.reclaim_active]++;
@@ -96,9 +96,10 @@ export abstract class EngineFrames extends EngineState {
   protected evictOldestActive(toInactive: boolean): boolean {
     const page = this.active.popHead();
     if (page < 0) return false;
+    const clean = this.isCleanActive(page);
     this.unmap(page);
     const flags = this.flagsOf(page);
-    if (this.tracking && !(flags & FLAG_DIRTY)) {
+    if (clean) {
       // Clean: storage holds its data already, no write-back.
       this.counts[C.writeback_skipped_clean]++;
       if (toInactive) {
@@ -124,6 +125,31 @@ export abstract class EngineFrames extends EngineState {
     }
     this.wbQueue.pushTail(page);
     return true;
+  }
+
+  /**
+   * Whether an active page may leave local memory without a write-back: dirty tracking is on, no
+   * write was reported, and the runtime's dirty probe (asynchronous tracking) finds none either.
+   * A write the probe finds marks the page dirty here.
+   */
+  protected isCleanActive(page: number): boolean {
+    if (!this.tracking || (this.flagsOf(page) & FLAG_DIRTY)) return false;
+    const probe = this.dirtyProbe;
+    if (probe !== null && probe(page)) {
+      this.counts[C.dirty_probe_hits]++;
+      this.markDirty(page);
+      return false;
+    }
+    return true;
+  }
+
+  protected markDirty(page: number): void {
+    const flags = this.flagsOf(page);
+    if (flags & FLAG_DIRTY) return;
+    if (this.tracking) this.counts[C.dirtied]++;
+    this.setFlags(page, (flags | FLAG_DIRTY) & ~FLAG_REMOTE_VALID);
+    // The stored copy is stale from now on: storage may recycle its space.
+    if (flags & FLAG_REMOTE_VALID) this.commands.push(Command.Discard, page, -1, 0);
   }
 
   protected unmap(page: number): void {
@@ -152,7 +178,7 @@ export abstract class EngineFrames extends EngineState {
       }
       const oldest = this.active.head;
       if (oldest < 0) break; // Only fetches in flight: enforced again when they complete.
-      if (this.tracking && !(this.flagsOf(oldest) & FLAG_DIRTY)) {
+      if (this.isCleanActive(oldest)) {
         this.active.remove(oldest);
         this.unmap(oldest);
         this.counts[C.writeback_skipped_clean]++;

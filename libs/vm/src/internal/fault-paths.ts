@@ -10,7 +10,7 @@ const POISONED = PageState.Poisoned;
 
 /**
  * Layer 5: fault paths after dispatch (miss, first touch, soft fault, rescue) and the page
- * transitions they share with completions (activate, markDirty, poison).
+ * transitions they share with completions (activate, poison).
  */
 export abstract class EngineFaultPaths extends EnginePrefetch {
   /** A fault on an idle or not-present page: take a frame, or wait for one. */
@@ -92,15 +92,6 @@ export abstract class EngineFaultPaths extends EnginePrefetch {
     const protect = this.tracking && !(this.flagsOf(page) & FLAG_DIRTY) ? 1 : 0;
     this.counts[C.remap]++;
     this.commands.push(Command.Map, page, this.frameAt(page), protect);
-  }
-
-  protected markDirty(page: number): void {
-    const flags = this.flagsOf(page);
-    if (flags & FLAG_DIRTY) return;
-    if (this.tracking) this.counts[C.dirtied]++;
-    this.setFlags(page, (flags | FLAG_DIRTY) & ~FLAG_REMOTE_VALID);
-    // The stored copy is stale from now on: storage may recycle its space.
-    if (flags & FLAG_REMOTE_VALID) this.commands.push(Command.Discard, page, -1, 0);
   }
 
   protected poison(page: number): void {
