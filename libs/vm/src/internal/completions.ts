@@ -54,7 +54,8 @@ export abstract class EngineCompletions extends EngineInspection {
       }
     } else {
       this.releaseResidentFrame(page);
-      if (demanded) {
+      // Storage lost its copy while the fetch was out: nothing can restore the page.
+      if (demanded || !(this.flagsOf(page) & FLAG_REMOTE_VALID)) {
         this.poison(page);
       } else {
         this.setState(page, NOT_PRESENT);

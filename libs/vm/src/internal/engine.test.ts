@@ -436,6 +436,19 @@ describe('prefetch', () => {
     expect(d.engine.counters.get('prefetch_useful')).toBe(1);
   });
 
+  it('poisons a page whose prefetch fails after storage lost it (never a zero-fill later)', () => {
+    const d = stored({ prefetch: 'readahead', prefetchWindowPages: 4 });
+    d.fault(50);
+    d.settle();
+    d.fault(51);
+    expect(d.engine.pageState(52)).toBe(PageState.Fetching);
+    d.engine.remoteLost(52);
+    expect(d.completeFetches(false)).toContain('poison:52');
+    expect(d.engine.pageState(52)).toBe(PageState.Poisoned);
+    expect(d.fault(52)).toEqual(['poison:52']);
+    d.engine.checkInvariants();
+  });
+
   it('counts late prefetches (demanded in flight) and wasted ones (evicted unused)', () => {
     const d = stored({ prefetch: 'readahead', prefetchWindowPages: 4 });
     d.fault(20);
