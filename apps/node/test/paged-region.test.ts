@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterEach, expect, it } from 'vitest';
 import { PagedRegion, RegionError } from '../src/region/paged-region.js';
-import { describeWithUffd } from './uffd-available.js';
+import { asyncDirtyUnavailable, describeWithUffd } from './uffd-available.js';
 
 const PAGE = 4096;
 const koffiPath = createRequire(import.meta.url).resolve('koffi');
@@ -42,40 +42,64 @@ describeWithUffd('a paged region: the libs/vm engine driving a userfaultfd pager
     });
   }
 
-  it('local storage: random reads and writes over many rounds keep every byte (direct fills, write-protected clean pages, prefetch)', async () => {
-    const pages = 2048; // 8 MiB
-    const region = await PagedRegion.open({ name: 'random', sizeBytes: pages * PAGE, localBytes: (pages / 8) * PAGE, policySet: 'improved' });
-    open.push(region);
-    const view = new DataView(region.arrayBuffers()[0]);
-    const expected = new Uint32Array(pages); // the value each page should hold at offset 64 (0: never written)
-    let seed = 12345;
-    const random = (bound: number): number => {
-      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-      return seed % bound;
-    };
-    let bad = 0;
-    for (let round = 0; round < 6; round++) {
-      // A sequential sweep (prefetch streams) then random accesses, a third of them writes.
-      for (let p = 0; p < pages; p++) if (view.getUint32(p * PAGE + 64, true) !== expected[p]) bad++;
-      for (let i = 0; i < 6000; i++) {
-        const p = random(pages);
-        if (random(3) === 0) {
-          const value = (round * 1_000_003 + i * 7919 + p) >>> 0 || 1;
-          view.setUint32(p * PAGE + 64, value, true);
-          expected[p] = value;
-        } else if (view.getUint32(p * PAGE + 64, true) !== expected[p]) bad++;
+  const trackingCases = [
+    { label: 'write-protect faults', asyncDirtyTracking: 'off', blindDirtyProbe: false, mode: 'write-protect' },
+    { label: 'WP_ASYNC + PAGEMAP_SCAN', asyncDirtyTracking: 'on', blindDirtyProbe: false, mode: 'async' },
+    { label: 'WP_ASYNC with a blind probe: the unmap guard alone catches every write', asyncDirtyTracking: 'on', blindDirtyProbe: true, mode: 'async' },
+  ] as const;
+  for (const tracking of trackingCases) {
+    it(`local storage, dirty tracking by ${tracking.label}: random reads and writes over many rounds keep every byte`, async (ctx) => {
+      if (tracking.mode === 'async' && asyncDirtyUnavailable) {
+        console.warn(`[rackmem] skipped: ${asyncDirtyUnavailable}`);
+        ctx.skip();
       }
-      if (round === 3) await region.setLimit((pages / 32) * PAGE); // squeeze, then give back
-      if (round === 4) await region.setLimit((pages / 4) * PAGE);
-    }
-    for (let p = 0; p < pages; p++) if (view.getUint32(p * PAGE + 64, true) !== expected[p]) bad++;
-    expect(bad).toBe(0);
-    await region.sync();
-    const { counters } = region.stats();
-    expect(counters.io_read).toBeGreaterThan(pages); // pages really went to storage and came back
-    expect(counters.writeback_skipped_clean).toBeGreaterThan(0); // clean pages were dropped, not written
-    expect(counters.poisoned).toBe(0);
-  });
+      const pages = 2048; // 8 MiB
+      const region = await PagedRegion.open({
+        name: 'random', sizeBytes: pages * PAGE, localBytes: (pages / 8) * PAGE, policySet: 'improved',
+        asyncDirtyTracking: tracking.asyncDirtyTracking, blindDirtyProbe: tracking.blindDirtyProbe,
+      });
+      open.push(region);
+      expect(region.dirtyTracking).toBe(tracking.mode);
+      const view = new DataView(region.arrayBuffers()[0]);
+      const expected = new Uint32Array(pages); // the value each page should hold at offset 64 (0: never written)
+      let seed = 12345;
+      const random = (bound: number): number => {
+        seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+        return seed % bound;
+      };
+      let bad = 0;
+      for (let round = 0; round < 6; round++) {
+        // A sequential sweep (prefetch streams) then random accesses, a third of them writes.
+        for (let p = 0; p < pages; p++) if (view.getUint32(p * PAGE + 64, true) !== expected[p]) bad++;
+        for (let i = 0; i < 6000; i++) {
+          const p = random(pages);
+          if (random(3) === 0) {
+            const value = (round * 1_000_003 + i * 7919 + p) >>> 0 || 1;
+            view.setUint32(p * PAGE + 64, value, true);
+            expected[p] = value;
+          } else if (view.getUint32(p * PAGE + 64, true) !== expected[p]) bad++;
+        }
+        if (round === 3) await region.setLimit((pages / 32) * PAGE); // squeeze, then give back
+        if (round === 4) await region.setLimit((pages / 4) * PAGE);
+      }
+      for (let p = 0; p < pages; p++) if (view.getUint32(p * PAGE + 64, true) !== expected[p]) bad++;
+      expect(bad).toBe(0);
+      await region.sync();
+      const { counters, pager } = region.stats();
+      expect(counters.io_read).toBeGreaterThan(pages); // pages really went to storage and came back
+      expect(counters.writeback_skipped_clean).toBeGreaterThan(0); // clean pages were dropped, not written
+      expect(counters.poisoned).toBe(0);
+      if (tracking.mode === 'write-protect') {
+        expect(pager.wpFaults).toBeGreaterThan(0); // first writes to clean pages stopped for a message
+        expect(pager.dirtyScans).toBe(0);
+      } else {
+        expect(pager.wpFaults).toBe(0); // the kernel let them through
+        expect(pager.dirtyScans).toBeGreaterThan(0);
+        if (tracking.blindDirtyProbe) expect(pager.dirtyRaces).toBeGreaterThan(0);
+        else expect(counters.dirty_probe_hits).toBeGreaterThan(0);
+      }
+    });
+  }
 
   it('local storage: a sequential scan with prefetch installs prefetch windows with multi-page UFFDIO_COPYs', async () => {
     const pages = 4096;

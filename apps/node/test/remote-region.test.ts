@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
 import { PagedRegion } from '../src/region/paged-region.js';
 import { killDonors, newSecretHex, startDonor } from './donors.js';
-import { describeWithUffd, TSX_ARGS } from './uffd-available.js';
+import { asyncDirtyUnavailable, describeWithUffd, TSX_ARGS } from './uffd-available.js';
 
 const PAGE = 4096;
 const MiB = 1 << 20;
@@ -44,6 +44,48 @@ describeWithUffd('paged regions over donors in other processes (TCP)', () => {
       await region.close();
     }
   }, 240_000);
+
+  it('asynchronous dirty tracking over TCP: writes caught only by the unmap guard go to the donor as rescue writes', async (ctx) => {
+    if (asyncDirtyUnavailable) {
+      console.warn(`[rackmem] skipped: ${asyncDirtyUnavailable}`);
+      ctx.skip();
+    }
+    const secretHex = newSecretHex();
+    const donor = await startDonor('rescue-a', secretHex, 256 * MiB);
+    const pages = 8192; // 32 MiB through a 4 MiB budget
+    const region = await PagedRegion.open({
+      // No watermark reclaim: clean victims leave at once, so a caught write cannot stay in its frame.
+      name: 'rescue', sizeBytes: pages * PAGE, localBytes: 4 * MiB, policySet: 'improved', vm: { prefetch: 'none', reclaim: 'none' },
+      asyncDirtyTracking: 'on', blindDirtyProbe: true,
+      storage: { kind: 'remote', donors: [donor.address], secretHex, nodeName: 'compute-rescue', slabSizeBytes: 16 * MiB },
+    });
+    try {
+      const view = new DataView(region.arrayBuffers()[0]);
+      const expected = new Uint32Array(pages);
+      let seed = 99;
+      const random = (bound: number): number => {
+        seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+        return (seed >>> 8) % bound; // the low bits of an LCG alternate
+      };
+      let bad = 0;
+      for (let p = 0; p < pages; p++) view.setUint32(p * PAGE + 16, (expected[p] = p + 1), true);
+      for (let i = 0; i < 30_000; i++) {
+        const p = random(pages);
+        if (view.getUint32(p * PAGE + 16, true) !== expected[p]) bad++;
+        if (random(2) === 0) view.setUint32(p * PAGE + 16, (expected[p] = (i * 7919 + p) >>> 0 || 1), true);
+      }
+      for (let p = 0; p < pages; p++) if (view.getUint32(p * PAGE + 16, true) !== expected[p]) bad++;
+      expect(bad).toBe(0);
+      await region.sync();
+      const { counters, pager } = region.stats();
+      expect(pager.dirtyRaces).toBeGreaterThan(0);
+      expect(pager.rescueWrites).toBeGreaterThan(0);
+      expect(pager.wpFaults).toBe(0);
+      expect(counters.poisoned).toBe(0);
+    } finally {
+      await region.close();
+    }
+  }, 120_000);
 
   it('with replication 2 a killed donor loses nothing', async () => {
     const secretHex = newSecretHex();

@@ -10,7 +10,22 @@ export interface EngineWorkerConfig {
   storage: StorageConfig;
   /** Shared counters, gauges and fault latency (see SharedEngineStats). */
   statsSab: SharedArrayBuffer;
+  /**
+   * How writes to clean pages are found when the engine tracks dirtiness. `auto` (default): the
+   * uffd in WP_ASYNC mode (the kernel lets such writes through, no message) and PAGEMAP_SCAN
+   * before a clean page leaves, where the kernel has both (Linux 6.7); otherwise write-protect
+   * faults. `on`: asynchronous or fail. `off`: always write-protect faults.
+   */
+  asyncDirtyTracking?: AsyncDirtyTracking;
+  /**
+   * Tests only: the dirty probe answers "clean" without scanning, so every write to a clean page
+   * is left to the guard that checks unmapped bytes (see DirtyGuard). Never set in production.
+   */
+  blindDirtyProbe?: boolean;
 }
+
+/** See {@link EngineWorkerConfig.asyncDirtyTracking}. */
+export type AsyncDirtyTracking = 'auto' | 'on' | 'off';
 
 /** Data main hands to a pager worker (workerData). Only numbers and SharedArrayBuffers: never a region view (P17). */
 export interface PagerWorkerData {

@@ -3,7 +3,7 @@ export const PAGER_COUNTER_NAMES = [
   'faults', 'writeFaults', 'wpFaults', 'zeroFills', 'storeFills', 'collisionWakes', 'unprotects',
   'evictedPages', 'prefetchedPages', 'poisonedPages', 'commands', 'failedCommands',
   'messagesRead', 'reads', 'maxMessagesPerRead', 'unexpectedEvents', 'errors', 'moveFallbacks',
-  'multiPageFills', 'multiPageFillPages',
+  'multiPageFills', 'multiPageFillPages', 'dirtyScans', 'dirtyRaces', 'rescueWrites',
 ] as const;
 
 /** One pager counter name. */

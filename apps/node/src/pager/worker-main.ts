@@ -8,6 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import koffi from 'koffi';
 import { pinCurrentThread } from '../native/affinity.js';
 import { EventFd } from '../native/eventfd.js';
+import { PagemapScanner } from '../native/pagemap-scan.js';
 import { RegionMemory } from '../native/region-memory.js';
 import { Userfaultfd } from '../native/uffd.js';
 import { UFFD_FEATURE, UFFDIO_REGISTER_MODE } from '../native/uffd-abi.js';
@@ -27,7 +28,7 @@ const ZERO_PAGES = 16;
 interface PollHandle { close(): void }
 
 /** Everything the worker holds; module-level so the poll handles stay reachable (P3). */
-const held: { polls: PollHandle[]; uffd?: Userfaultfd; handler?: FaultHandler; zero?: RegionMemory; ticker?: ReturnType<typeof setInterval>; stopped: boolean } = { polls: [], stopped: false };
+const held: { polls: PollHandle[]; uffd?: Userfaultfd; scanner?: PagemapScanner | null; handler?: FaultHandler; zero?: RegionMemory; ticker?: ReturnType<typeof setInterval>; stopped: boolean } = { polls: [], stopped: false };
 
 /** How often the engine runtime gets a tick when no faults arrive (reclaim, stats). */
 const ENGINE_TICK_MS = 20;
@@ -49,9 +50,19 @@ async function start(data: PagerWorkerData): Promise<void> {
   if (data.cpus.length > 0) pinCurrentThread(data.cpus);
   const counters = new PagerCounters(data.countersSab);
   const ring = new ControlRing(data.ringSab);
-  const uffd = Userfaultfd.open({ nonblocking: true, features: UFFD_FEATURE.PAGEFAULT_FLAG_WP | UFFD_FEATURE.MOVE | UFFD_FEATURE.POISON });
+  // WP_ASYNC only together with a scanner that can find the writes it lets through.
+  const asyncMode = data.engine?.asyncDirtyTracking ?? 'auto';
+  held.scanner = data.engine && asyncMode !== 'off' ? PagemapScanner.open() : null;
+  if (asyncMode === 'on' && held.scanner === null) throw new Error('asynchronous dirty tracking needs PAGEMAP_SCAN on /proc/self/pagemap (Linux 6.7 or newer); use asyncDirtyTracking "auto" or "off" on this kernel');
+  const wanted = UFFD_FEATURE.PAGEFAULT_FLAG_WP | UFFD_FEATURE.MOVE | UFFD_FEATURE.POISON | (held.scanner ? UFFD_FEATURE.WP_ASYNC : 0);
+  const uffd = Userfaultfd.open({ nonblocking: true, features: wanted });
   held.uffd = uffd;
   const enabled = uffd.apiReply.enabledFeatures;
+  if ((enabled & UFFD_FEATURE.WP_ASYNC) === 0) {
+    if (asyncMode === 'on') throw new Error('asynchronous dirty tracking needs userfaultfd WP_ASYNC (Linux 6.7 or newer); use asyncDirtyTracking "auto" or "off" on this kernel');
+    held.scanner?.close();
+    held.scanner = null;
+  }
   const canProtect = (enabled & UFFD_FEATURE.PAGEFAULT_FLAG_WP) !== 0;
   const canMove = canProtect && (enabled & UFFD_FEATURE.MOVE) !== 0;
   const pages = data.sizeBytes / 4096;
@@ -63,7 +74,7 @@ async function start(data: PagerWorkerData): Promise<void> {
     const runtime: UffdRuntime = await buildEngineRuntime(data.engine, uffd, mapper, counters, data.sizeBytes, (lost) => {
       // Bounded messages: at most 4096 page numbers each.
       for (let i = 0; i < lost.length; i += 4096) post({ type: 'pages-lost', pages: lost.slice(i, i + 4096) });
-    });
+    }, held.scanner);
     handler = runtime;
     held.ticker = setInterval(() => runtime.tick(), ENGINE_TICK_MS);
   } else {
@@ -131,6 +142,7 @@ function stop(data: PagerWorkerData, ring: ControlRing | undefined): void {
   uffd?.close(); // wakes any remaining waiter; its retry is an ordinary fault
   ring?.drain(() => CommandResult.Failed);
   held.handler?.close();
+  held.scanner?.close();
   held.zero?.unmap();
   post({ type: 'stopped' });
   // Main may be waiting in its exit hook for this (see Pager's exit guard). Signal only after the

@@ -2,7 +2,9 @@ import { PAGE_SIZE_BYTES } from '../native/constants.js';
 import { RegionMemory } from '../native/region-memory.js';
 import { Pager, type PagerOptions } from '../pager/pager.js';
 import type { PagerStats } from '../pager/stats.js';
-import type { PolicySetName, VmConfigInput } from '@rackmem/vm';
+import { type PolicySetName, resolveVmConfig, type VmConfigInput } from '@rackmem/vm';
+import { UFFD_FEATURE } from '../native/uffd-abi.js';
+import type { AsyncDirtyTracking } from '../pager/protocol.js';
 import { type EngineStats, SharedEngineStats } from '../runtime/engine-stats.js';
 import type { StorageConfig } from '../runtime/storage-config.js';
 import { RuntimeOp } from '../runtime/uffd-runtime.js';
@@ -26,7 +28,14 @@ export interface PagedRegionOptions {
   linger?: PagerOptions['linger'];
   /** Called with pages storage lost (replication exhausted): they are poisoned, touching one raises SIGBUS. */
   onPagesLost?: (pages: number[]) => void;
+  /** How writes to clean pages are found under dirty tracking (default `auto`; see EngineWorkerConfig). */
+  asyncDirtyTracking?: AsyncDirtyTracking;
+  /** Tests only: see EngineWorkerConfig.blindDirtyProbe. */
+  blindDirtyProbe?: boolean;
 }
+
+/** How a region learns which pages were written: `async` (WP_ASYNC + PAGEMAP_SCAN), `write-protect` faults, or `off` (every page leaving is written back). */
+export type DirtyTrackingMode = 'async' | 'write-protect' | 'off';
 
 /** A typed error of the region API. */
 export class RegionError extends Error {
@@ -50,6 +59,8 @@ export class PagedRegion {
     private readonly pager: Pager,
     private readonly shared: SharedEngineStats,
     private localBytesNow: number,
+    /** How this region learns which pages were written. */
+    readonly dirtyTracking: DirtyTrackingMode,
   ) {}
 
   /** Maps the region, starts its pager and returns once faults on it are served. */
@@ -59,6 +70,8 @@ export class PagedRegion {
       throw new RegionError('invalid-size', `region size ${sizeBytes} must be a positive multiple of ${PAGE_SIZE_BYTES} bytes`);
     }
     checkLimit(localBytes, sizeBytes);
+    const vm: VmConfigInput = { prefetchMapped: true, ...options.vm, pageCount: sizeBytes / PAGE_SIZE_BYTES, localPages: Math.floor(localBytes / PAGE_SIZE_BYTES), policySet: options.policySet ?? 'rackmem2021' };
+    const tracking = resolveVmConfig(vm).dirtyTracking; // also validates before anything is mapped
     const memory = RegionMemory.map(sizeBytes);
     const shared = new SharedEngineStats();
     try {
@@ -68,12 +81,15 @@ export class PagedRegion {
         linger: options.linger,
         onPagesLost: options.onPagesLost,
         engine: {
-          vm: { prefetchMapped: true, ...options.vm, pageCount: sizeBytes / PAGE_SIZE_BYTES, localPages: Math.floor(localBytes / PAGE_SIZE_BYTES), policySet: options.policySet ?? 'rackmem2021' },
+          vm,
           storage: options.storage ?? { kind: 'local' },
           statsSab: shared.sab,
+          asyncDirtyTracking: options.asyncDirtyTracking,
+          blindDirtyProbe: options.blindDirtyProbe,
         },
       });
-      return new PagedRegion(options.name, memory, pager, shared, localBytes);
+      const wpAsync = (pager.info.enabledFeatures & UFFD_FEATURE.WP_ASYNC) !== 0;
+      return new PagedRegion(options.name, memory, pager, shared, localBytes, !tracking ? 'off' : wpAsync ? 'async' : 'write-protect');
     } catch (err) {
       memory.unmap();
       throw err;

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { DvsRegionListener } from '@rackmem/dvs';
 import { PagingEngine, type PageStore } from '@rackmem/vm';
 import { PAGE_SIZE_BYTES } from '../native/constants.js';
+import type { PagemapScanner } from '../native/pagemap-scan.js';
 import type { Userfaultfd } from '../native/uffd.js';
 import { UFFDIO_REGISTER_MODE } from '../native/uffd-abi.js';
 import type { EngineWorkerConfig } from '../pager/protocol.js';
@@ -27,6 +28,8 @@ export async function buildEngineRuntime(
   counters: PagerCounters,
   regionBytes: number,
   reportLost: (pages: number[]) => void = () => {},
+  /** Set when the uffd is in WP_ASYNC mode (see EngineWorkerConfig.asyncDirtyTracking). */
+  scanner: PagemapScanner | null = null,
 ): Promise<UffdRuntime> {
   const pageCount = regionBytes / PAGE_SIZE_BYTES;
   const engine = new PagingEngine({ ...config.vm, pageCount, pageSizeBytes: PAGE_SIZE_BYTES });
@@ -38,7 +41,7 @@ export async function buildEngineRuntime(
   const listener: DvsRegionListener = { pagesLost: (pages) => hook.runtime?.pagesLost(pages) };
   const { store, close } = await openStorage(config, regionBytes, listener);
   const stats = new SharedEngineStats(config.statsSab);
-  const runtime = new UffdRuntime(engine, store, mapper, frames, counters, stats, () => performance.now(), close, reportLost);
+  const runtime = new UffdRuntime(engine, store, mapper, frames, counters, stats, () => performance.now(), close, reportLost, scanner, config.blindDirtyProbe === true);
   hook.runtime = runtime;
   return runtime;
 }

@@ -9,6 +9,8 @@ import { RegionMemory } from '../native/region-memory.js';
 export interface DirectPageSource {
   /** Address of `page`'s stored bytes, or -1 when the page is not stored. Valid until the page is written again. */
   storedPageAddress(page: number): number;
+  /** `page`'s stored bytes (a view, valid as long as the address), or null when it is not stored. */
+  storedPageBytes(page: number): Uint8Array | null;
 }
 
 /** Thrown for a capacity that cannot hold one page. */
@@ -76,6 +78,10 @@ export class LocalPageStore implements PageStore, DirectPageSource {
 
   storedPageAddress(page: number): number {
     return this.live[page] === 1 ? this.memory.pageAddress(page) : -1;
+  }
+
+  storedPageBytes(page: number): Uint8Array | null {
+    return this.live[page] === 1 ? this.memory.bytes(page * PAGE_SIZE_BYTES, PAGE_SIZE_BYTES) : null;
   }
 
   /** Releases the memory. No address handed out may be used afterwards. */

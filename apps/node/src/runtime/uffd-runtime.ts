@@ -1,4 +1,4 @@
-import { Command, COMMAND_NAMES, type PageStore, type PagingEngine, writeBackBatch } from '@rackmem/vm';
+import { Command, COMMAND_NAMES, PageState, type PageStore, type PagingEngine, writeBackBatch } from '@rackmem/vm';
 import { diagnose } from '../pager/fault-loop.js';
 
 /** Set RACKMEM_PAGER_TRACE=1 to log every command the pager carries out (stderr; slow). */
@@ -16,6 +16,12 @@ import type { SharedEngineStats } from './engine-stats.js';
 import type { DirectPageSource } from './local-page-store.js';
 import { FaultTimer } from './fault-timer.js';
 import { FillRun } from './fill-run.js';
+import type { PagemapScanner } from '../native/pagemap-scan.js';
+import { DirtyGuard } from './dirty-guard.js';
+import { RescueWrites } from './rescue-writes.js';
+
+/** Rescue writes in flight at most (see RescueWrites); each holds a 4 KiB copy. */
+const MAX_RESCUES = 64;
 
 function isDirectPageSource(store: PageStore): store is PageStore & DirectPageSource {
   return typeof (store as Partial<DirectPageSource>).storedPageAddress === 'function';
@@ -55,6 +61,9 @@ export class UffdRuntime implements FaultHandler {
   private readonly batchScratch: Int32Array;
   /** Storage that hands out page addresses (local storage): fills copy from it directly. */
   private readonly direct: DirectPageSource | null;
+  /** Asynchronous dirty tracking (WP_ASYNC + PAGEMAP_SCAN): the guard of clean unmaps, or null. */
+  private readonly guard: DirtyGuard | null = null;
+  private readonly rescues: RescueWrites | null = null;
 
   constructor(
     private readonly engine: PagingEngine,
@@ -67,9 +76,26 @@ export class UffdRuntime implements FaultHandler {
     private readonly closeStorage: () => Promise<void> = async () => {},
     /** Tells main which pages storage lost (they are poisoned). */
     private readonly reportLost: (pages: number[]) => void = () => {},
+    /** Set when the uffd is in WP_ASYNC mode: writes to clean pages are found by scanning. */
+    scanner: PagemapScanner | null = null,
+    /** Tests only (EngineWorkerConfig.blindDirtyProbe): the probe never finds a write. */
+    blindProbe = false,
   ) {
     this.batchScratch = new Int32Array(Math.max(1, engine.config.writebackBatchPages));
     this.direct = isDirectPageSource(store) ? store : null;
+    if (scanner !== null && engine.config.dirtyTracking) {
+      this.guard = new DirtyGuard(engine.config.pageCount, this.direct);
+      this.rescues = new RescueWrites(store, MAX_RESCUES, (page) => this.rescueFailed(page));
+      engine.setDirtyProbe((page) => {
+        counters.add(PAGER_COUNTER.dirtyScans);
+        return !blindProbe && scanner.writtenPages(mapper.addressOf(page), 1);
+      });
+    }
+  }
+
+  /** Whether writes to clean pages are tracked asynchronously (WP_ASYNC + PAGEMAP_SCAN). */
+  get asyncDirtyTracking(): boolean {
+    return this.guard !== null;
   }
 
   onFault(page: number, flags: number): void {
@@ -203,6 +229,17 @@ export class UffdRuntime implements FaultHandler {
   }
 
   private fetch(page: number, frame: number): void {
+    if (this.rescues !== null && this.rescues.has(page)) {
+      // Storage gets the page's last bytes from a rescue write: read only after it landed.
+      this.storageOpsInFlight++;
+      this.rescues.afterRescue(page, (landed) => {
+        this.storageOpsInFlight--;
+        if (landed) this.fetch(page, frame);
+        else this.engine.fetchDone(page, false);
+        this.pump();
+      });
+      return;
+    }
     if (this.direct !== null) {
       // Local storage: the map that follows copies straight from the stored page.
       const address = this.direct.storedPageAddress(page);
@@ -242,6 +279,7 @@ export class UffdRuntime implements FaultHandler {
     run.clear(); // first: a throwing copy must not be retried from the finally in pump()
     this.mapper.copyIn(first, source, n, true, writeProtect);
     for (let i = 0; i < n; i++) {
+      if (writeProtect) this.guard?.mappedFromStore(first + i);
       this.frames.directDone(run.frames[i]);
       this.faultDone(first + i);
     }
@@ -255,10 +293,12 @@ export class UffdRuntime implements FaultHandler {
   private map(page: number, frame: number, writeProtect: boolean): void {
     const slot = this.frames.state(frame);
     if (slot === Slot.Direct) {
+      if (writeProtect) this.guard?.mappedFromStore(page);
       this.mapper.copyIn(page, this.frames.directAddress(frame), 1, true, writeProtect);
       this.frames.directDone(frame);
       this.counters.add(PAGER_COUNTER.storeFills);
     } else if (slot === Slot.Zero) {
+      if (writeProtect) this.guard?.mappedFrom(page, this.frames.bytes(frame));
       this.mapper.zeroFill(page, 1, !writeProtect);
       if (writeProtect) this.mapper.protect(page, 1);
       this.counters.add(PAGER_COUNTER.zeroFills);
@@ -266,6 +306,8 @@ export class UffdRuntime implements FaultHandler {
     } else if (writeProtect) {
       // COPY can install write-protected; the slot keeps a stale copy until it is reused.
       this.mapper.copyIn(page, this.frames.address(frame), 1, true, true);
+      // After the copy woke the faulting thread: the slot still holds the bytes just mapped.
+      this.guard?.mappedFrom(page, this.frames.bytes(frame));
       // The slot's page is stale now; one moved from a write-protected mapping stays marked so.
       if (slot !== Slot.DataWriteProtected) this.frames.set(frame, Slot.Stale);
       this.counters.add(PAGER_COUNTER.storeFills);
@@ -287,6 +329,32 @@ export class UffdRuntime implements FaultHandler {
     // A hole (the application madvised the page away) reads as zeros; a copied page has no wp bit.
     this.frames.set(frame, moved === 0 ? Slot.Zero : moved < 0 ? Slot.Data : protectedPage ? Slot.DataWriteProtected : Slot.Data);
     this.counters.add(PAGER_COUNTER.evictedPages);
+    if (protectedPage && this.guard !== null && !this.guard.unchanged(page, this.frames.bytes(frame))) this.writtenAfterProbe(page, frame);
+  }
+
+  /**
+   * A page the engine let go as clean was written after the dirty probe looked (the guard saw its
+   * bytes change). Nothing may drop that write: an inactive page keeps its frame, so the engine
+   * takes it back as the only copy; otherwise the frame is the engine's to reuse, so the bytes go
+   * to storage now as a rescue write (a fetch of the page waits for it).
+   */
+  private writtenAfterProbe(page: number, frame: number): void {
+    this.counters.add(PAGER_COUNTER.dirtyRaces);
+    if (this.engine.pageState(page) === PageState.Inactive) {
+      this.engine.remoteLost(page);
+    } else if (this.rescues!.start(page, this.frames.bytes(frame))) {
+      this.counters.add(PAGER_COUNTER.rescueWrites);
+    } else {
+      this.rescueFailed(page);
+    }
+  }
+
+  /** A rescue write failed or could not start: storage holds a stale copy, so the page is lost. */
+  private rescueFailed(page: number): void {
+    if (TRACE) diagnose(`rescue of page ${page} failed: storage keeps a stale copy; poisoning it`);
+    this.reportLost([page]);
+    this.engine.remoteLost(page);
+    this.pump();
   }
 
   private writeBatch(batchId: number): void {
