@@ -43,9 +43,11 @@ describeWithUffd('a paged region: the libs/vm engine driving a userfaultfd pager
   }
 
   const trackingCases = [
-    { label: 'write-protect faults', asyncDirtyTracking: 'off', blindDirtyProbe: false, mode: 'write-protect' },
-    { label: 'WP_ASYNC + PAGEMAP_SCAN', asyncDirtyTracking: 'on', blindDirtyProbe: false, mode: 'async' },
-    { label: 'WP_ASYNC with a blind probe: the unmap guard alone catches every write', asyncDirtyTracking: 'on', blindDirtyProbe: true, mode: 'async' },
+    { label: 'write-protect faults', asyncDirtyTracking: 'off', blindDirtyProbe: false, moveBusyEvery: 0, mode: 'write-protect' },
+    { label: 'write-protect faults, every 5th eviction of a busy (pinned) page', asyncDirtyTracking: 'off', blindDirtyProbe: false, moveBusyEvery: 5, mode: 'write-protect' },
+    { label: 'WP_ASYNC + PAGEMAP_SCAN', asyncDirtyTracking: 'on', blindDirtyProbe: false, moveBusyEvery: 0, mode: 'async' },
+    { label: 'WP_ASYNC with a blind probe: the unmap guard alone catches every write', asyncDirtyTracking: 'on', blindDirtyProbe: true, moveBusyEvery: 0, mode: 'async' },
+    { label: 'WP_ASYNC, every 5th eviction of a busy (pinned) page: kept mapped and taken back', asyncDirtyTracking: 'on', blindDirtyProbe: false, moveBusyEvery: 5, mode: 'async' },
   ] as const;
   for (const tracking of trackingCases) {
     it(`local storage, dirty tracking by ${tracking.label}: random reads and writes over many rounds keep every byte`, async (ctx) => {
@@ -56,7 +58,7 @@ describeWithUffd('a paged region: the libs/vm engine driving a userfaultfd pager
       const pages = 2048; // 8 MiB
       const region = await PagedRegion.open({
         name: 'random', sizeBytes: pages * PAGE, localBytes: (pages / 8) * PAGE, policySet: 'improved',
-        asyncDirtyTracking: tracking.asyncDirtyTracking, blindDirtyProbe: tracking.blindDirtyProbe,
+        asyncDirtyTracking: tracking.asyncDirtyTracking, testHooks: { blindDirtyProbe: tracking.blindDirtyProbe, moveBusyEvery: tracking.moveBusyEvery },
       });
       open.push(region);
       expect(region.dirtyTracking).toBe(tracking.mode);
@@ -89,11 +91,13 @@ describeWithUffd('a paged region: the libs/vm engine driving a userfaultfd pager
       expect(counters.io_read).toBeGreaterThan(pages); // pages really went to storage and came back
       expect(counters.writeback_skipped_clean).toBeGreaterThan(0); // clean pages were dropped, not written
       expect(counters.poisoned).toBe(0);
+      if (tracking.moveBusyEvery > 0) expect(pager.moveFallbacks).toBeGreaterThan(0);
       if (tracking.mode === 'write-protect') {
         expect(pager.wpFaults).toBeGreaterThan(0); // first writes to clean pages stopped for a message
         expect(pager.dirtyScans).toBe(0);
       } else {
-        expect(pager.wpFaults).toBe(0); // the kernel let them through
+        // The kernel let them through (a busy page's copy-out fallback would write-protect and fault).
+        expect(pager.wpFaults).toBe(0);
         expect(pager.dirtyScans).toBeGreaterThan(0);
         if (tracking.blindDirtyProbe) expect(pager.dirtyRaces).toBeGreaterThan(0);
         else expect(counters.dirty_probe_hits).toBeGreaterThan(0);

@@ -56,7 +56,7 @@ describeWithUffd('paged regions over donors in other processes (TCP)', () => {
     const region = await PagedRegion.open({
       // No watermark reclaim: clean victims leave at once, so a caught write cannot stay in its frame.
       name: 'rescue', sizeBytes: pages * PAGE, localBytes: 4 * MiB, policySet: 'improved', vm: { prefetch: 'none', reclaim: 'none' },
-      asyncDirtyTracking: 'on', blindDirtyProbe: true,
+      asyncDirtyTracking: 'on', testHooks: { blindDirtyProbe: true },
       storage: { kind: 'remote', donors: [donor.address], secretHex, nodeName: 'compute-rescue', slabSizeBytes: 16 * MiB },
     });
     try {

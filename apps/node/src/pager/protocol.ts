@@ -17,11 +17,16 @@ export interface EngineWorkerConfig {
    * faults. `on`: asynchronous or fail. `off`: always write-protect faults.
    */
   asyncDirtyTracking?: AsyncDirtyTracking;
-  /**
-   * Tests only: the dirty probe answers "clean" without scanning, so every write to a clean page
-   * is left to the guard that checks unmapped bytes (see DirtyGuard). Never set in production.
-   */
+  /** Tests only: fault injection for paths that are rare on a real machine. Never set in production. */
+  testHooks?: PagerTestHooks;
+}
+
+/** Fault injection for tests (see {@link EngineWorkerConfig.testHooks}). */
+export interface PagerTestHooks {
+  /** The dirty probe answers "clean" without scanning: every write to a clean page is left to the unmap guard (DirtyGuard). */
   blindDirtyProbe?: boolean;
+  /** Every Nth UFFDIO_MOVE out of the region fails as if the page were pinned (EBUSY). */
+  moveBusyEvery?: number;
 }
 
 /** See {@link EngineWorkerConfig.asyncDirtyTracking}. */

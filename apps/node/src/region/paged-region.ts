@@ -4,7 +4,7 @@ import { Pager, type PagerOptions } from '../pager/pager.js';
 import type { PagerStats } from '../pager/stats.js';
 import { type PolicySetName, resolveVmConfig, type VmConfigInput } from '@rackmem/vm';
 import { UFFD_FEATURE } from '../native/uffd-abi.js';
-import type { AsyncDirtyTracking } from '../pager/protocol.js';
+import type { AsyncDirtyTracking, PagerTestHooks } from '../pager/protocol.js';
 import { type EngineStats, SharedEngineStats } from '../runtime/engine-stats.js';
 import type { StorageConfig } from '../runtime/storage-config.js';
 import { RuntimeOp } from '../runtime/uffd-runtime.js';
@@ -30,8 +30,8 @@ export interface PagedRegionOptions {
   onPagesLost?: (pages: number[]) => void;
   /** How writes to clean pages are found under dirty tracking (default `auto`; see EngineWorkerConfig). */
   asyncDirtyTracking?: AsyncDirtyTracking;
-  /** Tests only: see EngineWorkerConfig.blindDirtyProbe. */
-  blindDirtyProbe?: boolean;
+  /** Tests only: fault injection (see PagerTestHooks). */
+  testHooks?: PagerTestHooks;
 }
 
 /** How a region learns which pages were written: `async` (WP_ASYNC + PAGEMAP_SCAN), `write-protect` faults, or `off` (every page leaving is written back). */
@@ -85,7 +85,7 @@ export class PagedRegion {
           storage: options.storage ?? { kind: 'local' },
           statsSab: shared.sab,
           asyncDirtyTracking: options.asyncDirtyTracking,
-          blindDirtyProbe: options.blindDirtyProbe,
+          testHooks: options.testHooks,
         },
       });
       const wpAsync = (pager.info.enabledFeatures & UFFD_FEATURE.WP_ASYNC) !== 0;

@@ -41,7 +41,7 @@ export async function buildEngineRuntime(
   const listener: DvsRegionListener = { pagesLost: (pages) => hook.runtime?.pagesLost(pages) };
   const { store, close } = await openStorage(config, regionBytes, listener);
   const stats = new SharedEngineStats(config.statsSab);
-  const runtime = new UffdRuntime(engine, store, mapper, frames, counters, stats, () => performance.now(), close, reportLost, scanner, config.blindDirtyProbe === true);
+  const runtime = new UffdRuntime(engine, store, mapper, frames, counters, stats, () => performance.now(), close, reportLost, scanner, config.testHooks);
   hook.runtime = runtime;
   return runtime;
 }

@@ -6,6 +6,7 @@ const TRACE = process.env.RACKMEM_PAGER_TRACE === '1';
 import { residentPages } from '../native/libc.js';
 import { UFFD_PAGEFAULT_FLAG } from '../native/uffd-abi.js';
 import { PagerOp } from '../pager/control-ring.js';
+import type { PagerTestHooks } from '../pager/protocol.js';
 import type { FaultHandler } from '../pager/fault-handler.js';
 import { CommandResult } from '../pager/local-page-source.js';
 import { PAGER_COUNTER, type PagerCounters } from '../pager/stats.js';
@@ -31,6 +32,8 @@ function isDirectPageSource(store: PageStore): store is PageStore & DirectPageSo
 const EBUSY = 16;
 /** MOVE attempts before falling back to a copy (a transient reference usually goes away at once). */
 const MOVE_ATTEMPTS = 3;
+/** `moveOut` result: the page stayed busy and stays mapped (asynchronous dirty tracking). */
+const KEPT_MAPPED = -2;
 
 function isBusy(err: unknown): boolean {
   return (err as { errno?: number }).errno === EBUSY;
@@ -64,6 +67,10 @@ export class UffdRuntime implements FaultHandler {
   /** Asynchronous dirty tracking (WP_ASYNC + PAGEMAP_SCAN): the guard of clean unmaps, or null. */
   private readonly guard: DirtyGuard | null = null;
   private readonly rescues: RescueWrites | null = null;
+  /** Pages whose eviction was given up (busy under async tracking): still mapped, being taken back by the engine. */
+  private readonly kept = new Set<number>();
+  /** UFFDIO_MOVEs out of the region so far (for the `moveBusyEvery` test hook). */
+  private movesOut = 0;
 
   constructor(
     private readonly engine: PagingEngine,
@@ -78,8 +85,8 @@ export class UffdRuntime implements FaultHandler {
     private readonly reportLost: (pages: number[]) => void = () => {},
     /** Set when the uffd is in WP_ASYNC mode: writes to clean pages are found by scanning. */
     scanner: PagemapScanner | null = null,
-    /** Tests only (EngineWorkerConfig.blindDirtyProbe): the probe never finds a write. */
-    blindProbe = false,
+    /** Tests only: fault injection. */
+    private readonly testHooks: PagerTestHooks = {},
   ) {
     this.batchScratch = new Int32Array(Math.max(1, engine.config.writebackBatchPages));
     this.direct = isDirectPageSource(store) ? store : null;
@@ -88,7 +95,7 @@ export class UffdRuntime implements FaultHandler {
       this.rescues = new RescueWrites(store, MAX_RESCUES, (page) => this.rescueFailed(page));
       engine.setDirtyProbe((page) => {
         counters.add(PAGER_COUNTER.dirtyScans);
-        return !blindProbe && scanner.writtenPages(mapper.addressOf(page), 1);
+        return testHooks.blindDirtyProbe !== true && scanner.writtenPages(mapper.addressOf(page), 1);
       });
     }
   }
@@ -261,7 +268,7 @@ export class UffdRuntime implements FaultHandler {
 
   /** Holds back the map of a prefetched page stored next to the previous one (see FillRun); false when it must be mapped now. */
   private deferMap(page: number, frame: number, writeProtect: boolean): boolean {
-    if (this.frames.state(frame) !== Slot.Direct || this.faultTimer.has(page)) return false;
+    if (this.frames.state(frame) !== Slot.Direct || this.faultTimer.has(page) || this.kept.has(page)) return false;
     const source = this.frames.directAddress(frame);
     if (this.run.tryAppend(page, frame, source, writeProtect)) return true;
     this.installRun();
@@ -291,6 +298,10 @@ export class UffdRuntime implements FaultHandler {
   }
 
   private map(page: number, frame: number, writeProtect: boolean): void {
+    if (this.kept.size > 0 && this.kept.delete(page)) {
+      this.mapKept(page, frame);
+      return;
+    }
     const slot = this.frames.state(frame);
     if (slot === Slot.Direct) {
       if (writeProtect) this.guard?.mappedFromStore(page);
@@ -326,6 +337,10 @@ export class UffdRuntime implements FaultHandler {
     // A clean page under dirty tracking was mapped write-protected: its moved page keeps uffd-wp.
     const protectedPage = this.engine.config.dirtyTracking && !this.engine.isDirty(page);
     const moved = this.moveOut(page, frame);
+    if (moved === KEPT_MAPPED) {
+      this.keepMapped(page, frame);
+      return;
+    }
     // A hole (the application madvised the page away) reads as zeros; a copied page has no wp bit.
     this.frames.set(frame, moved === 0 ? Slot.Zero : moved < 0 ? Slot.Data : protectedPage ? Slot.DataWriteProtected : Slot.Data);
     this.counters.add(PAGER_COUNTER.evictedPages);
@@ -388,7 +403,9 @@ export class UffdRuntime implements FaultHandler {
    * writer now waits), copy it out, drop it (the writer's retry faults and the engine rescues it).
    */
   private moveOut(page: number, frame: number): number {
-    for (let attempt = 0; attempt < MOVE_ATTEMPTS; attempt++) {
+    const busyEvery = this.testHooks.moveBusyEvery ?? 0;
+    const injectBusy = busyEvery > 0 && ++this.movesOut % busyEvery === 0;
+    for (let attempt = 0; attempt < MOVE_ATTEMPTS && !injectBusy; attempt++) {
       try {
         return this.mapper.moveOut(page, this.frames.address(frame), 1);
       } catch (err) {
@@ -396,12 +413,38 @@ export class UffdRuntime implements FaultHandler {
       }
     }
     this.counters.add(PAGER_COUNTER.moveFallbacks);
-    this.mapper.protect(page, 1);
     // Never read a missing page from the pager thread (it would fault to itself).
     if (residentPages(this.mapper.addressOf(page), 4096)[0] === 0) return 0;
+    // Under WP_ASYNC write protection stops no writer, so a copy-and-drop could lose a write.
+    if (this.guard !== null) return KEPT_MAPPED;
+    this.mapper.protect(page, 1);
     this.mapper.copyOut(page, this.frames.address(frame), 1);
     this.mapper.drop(page, 1);
     return -1;
+  }
+
+  /**
+   * Async tracking gave up evicting a busy page: it stays mapped with all its writes, and the
+   * engine takes it back at once through a fault of its own (a soft fault, a rescue of a queued
+   * write-back, or a fetch whose bytes the map then skips). The slot gets a snapshot, so a
+   * write-back the engine already planned stores recent bytes; the page's PTE keeps no write
+   * protection, so the next dirty probe reports it written and nothing newer is ever dropped.
+   */
+  private keepMapped(page: number, frame: number): void {
+    this.mapper.copyOut(page, this.frames.address(frame), 1);
+    this.frames.set(frame, Slot.Data);
+    this.mapper.unprotect(page, 1);
+    this.kept.add(page);
+    this.engine.fault(page, false);
+  }
+
+  /** The engine maps a page that never left (see keepMapped): release the slot, touch nothing in the region. */
+  private mapKept(page: number, frame: number): void {
+    const slot = this.frames.state(frame);
+    if (slot === Slot.Direct) this.frames.directDone(frame);
+    else if (slot === Slot.Zero) this.frames.set(frame, Slot.Empty);
+    else if (slot !== Slot.DataWriteProtected) this.frames.set(frame, Slot.Stale);
+    this.faultDone(page);
   }
 
   private poison(page: number): void {
