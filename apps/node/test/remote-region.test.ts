@@ -87,6 +87,34 @@ describeWithUffd('paged regions over donors in other processes (TCP)', () => {
     }
   }, 120_000);
 
+  it('a sequential scan with prefetch over TCP installs the windows that arrive together with multi-page UFFDIO_COPYs', async () => {
+    const secretHex = newSecretHex();
+    const donor = await startDonor('scan-a', secretHex, 256 * MiB);
+    const pages = 4096; // 16 MiB, a quarter of it local
+    const region = await PagedRegion.open({
+      name: 'scan', sizeBytes: pages * PAGE, localBytes: pages * PAGE, policySet: 'improved', vm: { prefetch: 'adaptive' },
+      storage: { kind: 'remote', donors: [donor.address], secretHex, nodeName: 'compute-scan', slabSizeBytes: 16 * MiB },
+    });
+    try {
+      const bytes = new Uint8Array(region.arrayBuffers()[0]);
+      for (let p = 0; p < pages; p++) bytes[p * PAGE + 5] = (p * 7) & 255;
+      await region.setLimit(PAGE); // everything to the donor
+      await region.setLimit((pages / 4) * PAGE);
+      await region.sync();
+      let bad = 0;
+      for (let p = 0; p < pages; p++) if (bytes[p * PAGE + 5] !== ((p * 7) & 255)) bad++;
+      expect(bad).toBe(0);
+      await region.sync();
+      const { counters, pager } = region.stats();
+      expect(counters.prefetch_issued).toBeGreaterThan(pages / 2);
+      expect(pager.multiPageFills).toBeGreaterThan(0);
+      expect(pager.multiPageFillPages).toBeGreaterThan(pager.multiPageFills); // more than one page each
+      expect(counters.poisoned).toBe(0);
+    } finally {
+      await region.close();
+    }
+  }, 120_000);
+
   it('with replication 2 a killed donor loses nothing', async () => {
     const secretHex = newSecretHex();
     const donors = await Promise.all(['rep-a', 'rep-b', 'rep-c'].map((n) => startDonor(n, secretHex, 256 * MiB)));

@@ -1,9 +1,10 @@
 import { PAGE_SIZE_BYTES } from '../native/constants.js';
 
 /**
- * Consecutive pages whose bytes lie back to back in storage (a prefetch window over local
- * storage), collected so one UFFDIO_COPY installs them all instead of one ioctl per page. Only
- * pages nobody waits for join a run: a demanded page is mapped (and its thread woken) at once.
+ * Consecutive pages whose bytes lie back to back (a prefetch window: over local storage in the
+ * store itself, over remote storage gathered into a staging buffer as the replies arrive),
+ * collected so one UFFDIO_COPY installs them all instead of one ioctl per page. Only pages nobody
+ * waits for join a run: a demanded page is mapped (and its thread woken) at once.
  */
 export class FillRun {
   /** First page of the run, and how many pages it has. */

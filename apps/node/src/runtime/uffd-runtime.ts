@@ -17,6 +17,8 @@ import type { SharedEngineStats } from './engine-stats.js';
 import type { DirectPageSource } from './local-page-store.js';
 import { FaultTimer } from './fault-timer.js';
 import { FillRun } from './fill-run.js';
+import { RegionMemory } from '../native/region-memory.js';
+import { PAGE_SIZE_BYTES } from '../native/constants.js';
 import type { PagemapScanner } from '../native/pagemap-scan.js';
 import { DirtyGuard } from './dirty-guard.js';
 import { RescueWrites } from './rescue-writes.js';
@@ -59,8 +61,19 @@ export class UffdRuntime implements FaultHandler {
   /** Storage reads and writes issued and not yet completed (remote ones complete on the event loop). */
   private storageOpsInFlight = 0;
   private readonly faultTimer = new FaultTimer();
-  /** Prefetched pages waiting to be installed together (local storage). */
+  /** Prefetched pages waiting to be installed together. */
   private readonly run = new FillRun();
+  /**
+   * Remote storage: where a run's pages are gathered back to back (their frames are scattered),
+   * so one UFFDIO_COPY installs a prefetch window whose replies arrived in one read. Null for
+   * local storage, whose runs copy straight from the stored pages.
+   */
+  private readonly gather: RegionMemory | null;
+  private readonly gatherBytes: Uint8Array | null;
+  /** A pump is queued for the end of the current I/O callback (prefetch completions batch there). */
+  private pumpQueued = false;
+  /** Closed: frames and buffers are unmapped; late storage completions must not touch them. */
+  private closed = false;
   private readonly batchScratch: Int32Array;
   /** Storage that hands out page addresses (local storage): fills copy from it directly. */
   private readonly direct: DirectPageSource | null;
@@ -90,6 +103,8 @@ export class UffdRuntime implements FaultHandler {
   ) {
     this.batchScratch = new Int32Array(Math.max(1, engine.config.writebackBatchPages));
     this.direct = isDirectPageSource(store) ? store : null;
+    this.gather = this.direct === null ? RegionMemory.map(this.run.maxPages * PAGE_SIZE_BYTES) : null;
+    this.gatherBytes = this.gather?.bytes(0, this.gather.sizeBytes) ?? null;
     if (scanner !== null && engine.config.dirtyTracking) {
       this.guard = new DirtyGuard(engine.config.pageCount, this.direct);
       this.rescues = new RescueWrites(store, MAX_RESCUES, (page) => this.rescueFailed(page));
@@ -159,7 +174,9 @@ export class UffdRuntime implements FaultHandler {
   }
 
   close(): void {
+    this.closed = true;
     this.frames.close();
+    this.gather?.unmap();
     // Sockets close on this thread's loop; the worker exits once they are gone.
     void this.closeStorage();
   }
@@ -174,7 +191,7 @@ export class UffdRuntime implements FaultHandler {
 
   /** Carries out every queued command. Re-entrant calls fold into the outer loop. */
   pump(): void {
-    if (this.draining) return;
+    if (this.draining || this.closed) return;
     this.draining = true;
     try {
       this.drain();
@@ -262,17 +279,43 @@ export class UffdRuntime implements FaultHandler {
     this.store.readPage(page, into, (status) => {
       this.storageOpsInFlight--;
       this.engine.fetchDone(page, status === 'ok');
+      // A waiting thread is served now; prefetched pages wait for the end of this I/O callback,
+      // so the replies that arrived together are mapped together (one UFFDIO_COPY, see FillRun).
+      if (this.faultTimer.has(page)) this.pump();
+      else this.pumpSoon();
+    });
+  }
+
+  private pumpSoon(): void {
+    if (this.pumpQueued) return;
+    this.pumpQueued = true;
+    queueMicrotask(() => {
+      this.pumpQueued = false;
       this.pump();
     });
   }
 
-  /** Holds back the map of a prefetched page stored next to the previous one (see FillRun); false when it must be mapped now. */
+  /**
+   * Holds back the map of a prefetched page that extends the pending run (see FillRun): over
+   * local storage a page stored next to the previous one, over remote storage any next page (its
+   * bytes are gathered behind the previous one's). False when it must be mapped now.
+   */
   private deferMap(page: number, frame: number, writeProtect: boolean): boolean {
-    if (this.frames.state(frame) !== Slot.Direct || this.faultTimer.has(page) || this.kept.has(page)) return false;
-    const source = this.frames.directAddress(frame);
-    if (this.run.tryAppend(page, frame, source, writeProtect)) return true;
-    this.installRun();
-    return this.run.tryAppend(page, frame, source, writeProtect);
+    if (this.faultTimer.has(page) || this.kept.has(page)) return false;
+    const slot = this.frames.state(frame);
+    if (slot === Slot.Direct) {
+      const source = this.frames.directAddress(frame);
+      if (this.run.tryAppend(page, frame, source, writeProtect)) return true;
+      this.installRun();
+      return this.run.tryAppend(page, frame, source, writeProtect);
+    }
+    if (slot !== Slot.Data || this.gather === null) return false;
+    if (!this.run.tryAppend(page, frame, this.gather.address + this.run.size * PAGE_SIZE_BYTES, writeProtect)) {
+      this.installRun();
+      this.run.tryAppend(page, frame, this.gather.address, writeProtect);
+    }
+    this.gatherBytes!.set(this.frames.bytes(frame), (this.run.size - 1) * PAGE_SIZE_BYTES);
+    return true;
   }
 
   /** Installs the pending run with one UFFDIO_COPY. */
@@ -285,9 +328,17 @@ export class UffdRuntime implements FaultHandler {
     const writeProtect = run.writeProtect;
     run.clear(); // first: a throwing copy must not be retried from the finally in pump()
     this.mapper.copyIn(first, source, n, true, writeProtect);
+    const gathered = this.gather !== null;
     for (let i = 0; i < n; i++) {
-      if (writeProtect) this.guard?.mappedFromStore(first + i);
-      this.frames.directDone(run.frames[i]);
+      const frame = run.frames[i];
+      if (gathered) {
+        // The frame keeps a stale copy until it is reused, as after a single-page COPY.
+        if (writeProtect) this.guard?.mappedFrom(first + i, this.frames.bytes(frame));
+        this.frames.set(frame, Slot.Stale);
+      } else {
+        if (writeProtect) this.guard?.mappedFromStore(first + i);
+        this.frames.directDone(frame);
+      }
       this.faultDone(first + i);
     }
     this.counters.add(PAGER_COUNTER.storeFills, n);
