@@ -385,15 +385,18 @@ export class UffdRuntime implements FaultHandler {
   private unmap(page: number, frame: number): void {
     this.frames.clear(frame);
     // Atomic: a write after the move faults and finds the page evicting (the engine rescues it).
-    // A clean page under dirty tracking was mapped write-protected: its moved page keeps uffd-wp.
     const protectedPage = this.engine.config.dirtyTracking && !this.engine.isDirty(page);
     const moved = this.moveOut(page, frame);
     if (moved === KEPT_MAPPED) {
       this.keepMapped(page, frame);
       return;
     }
-    // A hole (the application madvised the page away) reads as zeros; a copied page has no wp bit.
-    this.frames.set(frame, moved === 0 ? Slot.Zero : moved < 0 ? Slot.Data : protectedPage ? Slot.DataWriteProtected : Slot.Data);
+    // A hole (the application madvised the page away) reads as zeros. A page that was mapped
+    // write-protected is kept marked so in sync mode (the pager must never write a page that
+    // could carry the uffd-wp bit: it would fault to itself). Under WP_ASYNC no write ever
+    // stops, so the slot is reused as it is: no madvise before the next fetch, no page fault in it.
+    const mayCarryWp = protectedPage && moved > 0 && this.guard === null;
+    this.frames.set(frame, moved === 0 ? Slot.Zero : mayCarryWp ? Slot.DataWriteProtected : Slot.Data);
     this.counters.add(PAGER_COUNTER.evictedPages);
     if (protectedPage && this.guard !== null && !this.guard.unchanged(page, this.frames.bytes(frame))) this.writtenAfterProbe(page, frame);
   }
