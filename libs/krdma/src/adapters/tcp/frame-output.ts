@@ -40,6 +40,8 @@ export class FrameOutput {
   private segmentStart = 0;
   private parts: Buffer[] = [];
   private scheduled = false;
+  /** The turn's first frame was sent alone; the rest of the turn is batched. */
+  private leadSent = false;
   private inReceive = false;
   private closed = false;
 
@@ -97,9 +99,18 @@ export class FrameOutput {
     this.pendingBytes += HEADER_BYTES + payloadBytes;
     this.pendingFrames++;
     // Flush early when a turn produces a lot, so the peer starts on the first part while this
-    // side encodes the rest (pipelining between the two processes); else once per turn.
-    if (this.pendingBytes >= this.flushEarlyBytes || this.pendingFrames >= this.flushEarlyFrames) this.flush();
-    else this.schedule();
+    // side encodes the rest (pipelining between the two processes); else once per turn. The first
+    // frame of a turn outside a receive goes out at once: it is usually a request someone waits
+    // for (a demand fetch), and the frames that follow it in the turn still share one write.
+    if (this.pendingBytes >= this.flushEarlyBytes || this.pendingFrames >= this.flushEarlyFrames) {
+      this.flush();
+    } else if (!this.inReceive && !this.leadSent && this.pendingFrames === 1) {
+      this.flush();
+      this.leadSent = true;
+      this.schedule(); // the end of the turn: sends what the turn adds, and the next lead goes alone again
+    } else {
+      this.schedule();
+    }
   }
 
   /** Writes everything pending now (used before closing). */
@@ -157,6 +168,7 @@ export class FrameOutput {
 
   private readonly flushScheduled = (): void => {
     this.scheduled = false;
+    this.leadSent = false;
     this.flush();
   };
 
