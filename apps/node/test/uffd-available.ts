@@ -23,7 +23,7 @@ export const asyncDirtyUnavailable: string | null = !probe.available
 function scannerMissing(): string | null {
   const scanner = PagemapScanner.open();
   scanner?.close();
-  return scanner ? null : 'this kernel has no PAGEMAP_SCAN (Linux 6.7)';
+  return scanner ? null : PagemapScanner.unavailableReason;
 }
 
 if (probe.available && asyncDirtyUnavailable) console.warn(`[rackmem] skipping asynchronous dirty-tracking tests: ${asyncDirtyUnavailable}`);

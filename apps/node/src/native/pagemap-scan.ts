@@ -39,9 +39,18 @@ export class PagemapScanner {
     putU64(this.arg, 88, PAGE_IS_WRITTEN); // return_mask
   }
 
-  /** Opens the scanner, or returns null when this kernel has no PAGEMAP_SCAN (before 6.7). */
+  /**
+   * Opens the scanner, or returns null when it cannot work here: no PAGEMAP_SCAN in this kernel
+   * (before 6.7: ENOTTY or EINVAL), or no readable /proc/self/pagemap. `reason` says which.
+   */
   static open(): PagemapScanner | null {
-    const fd = open('/proc/self/pagemap', O_RDONLY | O_CLOEXEC);
+    let fd: number;
+    try {
+      fd = open('/proc/self/pagemap', O_RDONLY | O_CLOEXEC);
+    } catch (err) {
+      PagemapScanner.unavailableReason = `/proc/self/pagemap cannot be opened: ${(err as Error).message}`;
+      return null;
+    }
     const scanner = new PagemapScanner(fd);
     try {
       scanner.writtenPages(0, 1); // an empty range of the address space: 0 regions where supported
@@ -49,10 +58,15 @@ export class PagemapScanner {
     } catch (err) {
       scanner.close();
       const errno = (err as { errno?: number }).errno;
-      if (errno === ENOTTY || errno === EINVAL) return null;
-      throw err;
+      PagemapScanner.unavailableReason = errno === ENOTTY || errno === EINVAL
+        ? 'this kernel has no PAGEMAP_SCAN ioctl (Linux 6.7 or newer has it)'
+        : `PAGEMAP_SCAN failed: ${(err as Error).message}`;
+      return null;
     }
   }
+
+  /** Why the last `open()` returned null. */
+  static unavailableReason = '';
 
   /**
    * Whether any of `pages` pages from `address` (page-aligned) was written since it was

@@ -53,7 +53,7 @@ async function start(data: PagerWorkerData): Promise<void> {
   // WP_ASYNC only together with a scanner that can find the writes it lets through.
   const asyncMode = data.engine?.asyncDirtyTracking ?? 'auto';
   held.scanner = data.engine && asyncMode !== 'off' ? PagemapScanner.open() : null;
-  if (asyncMode === 'on' && held.scanner === null) throw new Error('asynchronous dirty tracking needs PAGEMAP_SCAN on /proc/self/pagemap (Linux 6.7 or newer); use asyncDirtyTracking "auto" or "off" on this kernel');
+  if (asyncMode === 'on' && held.scanner === null) throw new Error(`asynchronous dirty tracking cannot run: ${PagemapScanner.unavailableReason}; use asyncDirtyTracking "auto" or "off" here`);
   const wanted = UFFD_FEATURE.PAGEFAULT_FLAG_WP | UFFD_FEATURE.MOVE | UFFD_FEATURE.POISON | (held.scanner ? UFFD_FEATURE.WP_ASYNC : 0);
   const uffd = Userfaultfd.open({ nonblocking: true, features: wanted });
   held.uffd = uffd;

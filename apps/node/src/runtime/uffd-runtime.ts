@@ -115,11 +115,6 @@ export class UffdRuntime implements FaultHandler {
     }
   }
 
-  /** Whether writes to clean pages are tracked asynchronously (WP_ASYNC + PAGEMAP_SCAN). */
-  get asyncDirtyTracking(): boolean {
-    return this.guard !== null;
-  }
-
   onFault(page: number, flags: number): void {
     const c = this.counters;
     c.add(PAGER_COUNTER.faults);
@@ -502,6 +497,12 @@ export class UffdRuntime implements FaultHandler {
   }
 
   private poison(page: number): void {
+    // A kept page never left (see keepMapped): its bytes are intact even if its fetch failed.
+    if (this.kept.size > 0 && this.kept.delete(page)) {
+      diagnose(`page ${page} stayed mapped while busy; its fetch failed but its bytes are intact, so it is not poisoned`);
+      this.faultDone(page);
+      return;
+    }
     try {
       this.mapper.poison(page, 1);
     } catch (err) {
