@@ -96,7 +96,7 @@ describe('rackmem CLI against a running API', () => {
   it('stat lists regions, and one region in the original order', async () => {
     const all = await cli(['stat', '--api', api]);
     expect(all.code).toBe(0);
-    expect(all.stdout).toMatch(/^REGION\s+SIZE\s+PAGE\s+LIMIT\s+PAGES\s+FAULTS\s+READS\s+WRITES\s+POLICY\nr1\s+128 MiB\s+4 KiB\s+32 MiB\s+0\s+12\s+0\s+0\s+original\n$/);
+    expect(all.stdout).toMatch(/^REGION\s+SIZE\s+PAGE\s+LIMIT\s+PAGES\s+FAULTS\s+READS\s+WRITES\s+POLICY\s+DIRTY\nr1\s+128 MiB\s+4 KiB\s+32 MiB\s+0\s+12\s+0\s+0\s+original\s+-\n$/);
     const one = await cli(['stat', 'r1', '--api', api]);
     expect(one.code).toBe(0);
     const rows = one.stdout.trimEnd().split('\n').slice(1).map((l) => l.split(/\s+/));

@@ -58,6 +58,7 @@ export function regionView(info: RegionInfo): Record<string, unknown> {
     pageSizeBytes: info.pageSizeBytes,
     localBytes: info.localBytes,
     policySet: info.policySet,
+    ...(info.dirtyTracking !== undefined ? { dirtyTracking: info.dirtyTracking } : {}),
     stat: Object.fromEntries(orderedStat(info)),
   };
 }
@@ -108,7 +109,7 @@ export function buildRoutes(services: ApiServices): Router {
     const format = req.query.get('format') ?? 'json';
     if (format === 'text') return { body: statText(info), contentType: 'text/plain; charset=utf-8' };
     if (format !== 'json') throw new ApiError(400, 'bad-query', `format "${format}" is not known; use json or text`);
-    return { body: { name: info.name, stat: Object.fromEntries(orderedStat(info)) } };
+    return { body: { name: info.name, ...(info.dirtyTracking !== undefined ? { dirtyTracking: info.dirtyTracking } : {}), stat: Object.fromEntries(orderedStat(info)) } };
   });
   router.add('GET', '/v1/regions/:name/limit', (req) => {
     const info = regionOr404(regions, req.params.name);

@@ -85,6 +85,7 @@ interface RegionView {
   pageSizeBytes: number;
   localBytes: number;
   policySet: string;
+  dirtyTracking?: string;
   stat: Record<string, number>;
 }
 
@@ -152,8 +153,9 @@ export function addApiCommands(program: Command, io: CliIo, run: (action: () => 
           r.stat.io_read ?? 0,
           r.stat.io_write ?? 0,
           r.policySet,
+          r.dirtyTracking ?? '-',
         ]);
-        io.stdout(table(['REGION', 'SIZE', 'PAGE', 'LIMIT', 'PAGES', 'FAULTS', 'READS', 'WRITES', 'POLICY'], rows));
+        io.stdout(table(['REGION', 'SIZE', 'PAGE', 'LIMIT', 'PAGES', 'FAULTS', 'READS', 'WRITES', 'POLICY', 'DIRTY'], rows));
       }),
     );
 

@@ -15,6 +15,8 @@ export interface RegionInfo {
   readonly localBytes: number;
   /** The policy switches in use, as one short text (for example "original" or "async-wb+prefetch:adaptive"). */
   readonly policySet: string;
+  /** How the region learns which pages were written: `async` (WP_ASYNC + PAGEMAP_SCAN), `write-protect` faults, or `off`. */
+  readonly dirtyTracking?: string;
   /** The vm event counters, in the original's order (pgfault, pgfault_read, ...). */
   readonly counters: Record<string, number>;
   /** Gauges: region_size, region_page_size, page_count, page_count_limit, full, active_list_size, inactive_list_size (and any others after them). */

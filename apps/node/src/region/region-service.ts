@@ -57,6 +57,7 @@ export class PagedRegionService implements RegionService {
       pageSizeBytes: 4096,
       localBytes: entry.region.localBytes,
       policySet: entry.policySet,
+      dirtyTracking: entry.region.dirtyTracking,
       counters: { ...stats.counters },
       gauges: { ...stats.gauges },
       dvs: {},
