@@ -60,13 +60,13 @@ class Model {
   accessesDone = 0;
 }
 
-function runScenario(config: VmConfigInput, ops: Op[], buggifySeed: number): void {
+function runScenario(config: VmConfigInput, ops: Op[], buggifySeed: number, asyncDirtyTracking = false): void {
   // Buggify sites fire from a small deterministic generator when the seed is odd.
   let x = buggifySeed | 0;
   const buggify = buggifySeed % 2 === 1 ? () => ((x = (x * 1103515245 + 12345) >>> 0) & 3) === 0 : undefined;
   const engine = new PagingEngine(config, { buggify });
   const store = new MapStore(true);
-  const pager = new InMemoryPager(engine, store);
+  const pager = new InMemoryPager(engine, store, { asyncDirtyTracking });
   const model = new Model();
 
   const issue = (thread: number, page: number, isWrite: boolean): void => {
@@ -167,8 +167,8 @@ describe('paging engine against a reference model', () => {
   it('never returns wrong data under random interleavings, failures and budget changes', () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 4, max: 24 }).chain((pageCount) => fc.tuple(configArb(pageCount), fc.array(opArb(pageCount), { minLength: 20, maxLength: 300 }), fc.nat())),
-        ([config, ops, buggifySeed]) => runScenario(config, ops, buggifySeed),
+        fc.integer({ min: 4, max: 24 }).chain((pageCount) => fc.tuple(configArb(pageCount), fc.array(opArb(pageCount), { minLength: 20, maxLength: 300 }), fc.nat(), fc.boolean())),
+        ([config, ops, buggifySeed, asyncDirty]) => runScenario(config, ops, buggifySeed, asyncDirty),
       ),
       { numRuns: 300, seed: 20261126 },
     );

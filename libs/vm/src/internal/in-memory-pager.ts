@@ -47,16 +47,27 @@ export class InMemoryPager {
   private draining = false;
   private readonly pageSize: number;
 
-  constructor(readonly engine: PagingEngine, private readonly store: PageStore) {
+  /** Writes to write-protected pages go through unreported (userfaultfd WP_ASYNC); the engine's dirty probe finds them. */
+  private readonly asyncDirty: boolean;
+
+  /**
+   * @param options `asyncDirtyTracking`: model userfaultfd's WP_ASYNC mode. A write to a
+   * write-protected page clears the protection and completes at once, with no `dirtied` event;
+   * the engine learns of it through its dirty probe (here: "is the page mapped without protection").
+   */
+  constructor(readonly engine: PagingEngine, private readonly store: PageStore, options: { asyncDirtyTracking?: boolean } = {}) {
     this.pageSize = engine.config.pageSizeBytes;
     this.mappedFrame = new Int32Array(engine.config.pageCount).fill(-1);
     this.writeProtected = new Uint8Array(engine.config.pageCount);
     this.batchScratch = new Int32Array(Math.max(engine.config.writebackBatchPages, 1));
+    this.asyncDirty = options.asyncDirtyTracking === true;
+    if (this.asyncDirty) engine.setDirtyProbe((page) => this.mappedFrame[page] >= 0 && this.writeProtected[page] === 0);
   }
 
   /** Touches `page`; `callback` gets the page's bytes (valid until the next event). */
   access(page: number, isWrite: boolean, callback: AccessCallback): void {
     const frame = this.mappedFrame[page];
+    if (frame >= 0 && isWrite && this.asyncDirty) this.writeProtected[page] = 0; // the kernel lets it through
     if (frame >= 0 && !(isWrite && this.writeProtected[page])) {
       callback(null, this.frameBytes[frame]);
       return;
@@ -194,6 +205,7 @@ export class InMemoryPager {
       }
       return;
     }
+    if (this.asyncDirty && list.some((w) => w.isWrite)) this.writeProtected[page] = 0;
     const blocked = list.filter((w) => w.isWrite && this.writeProtected[page]);
     if (blocked.length === 0) this.waiters.delete(page);
     else this.waiters.set(page, blocked);
