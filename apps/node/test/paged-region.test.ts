@@ -188,4 +188,9 @@ describeWithUffd('a paged region: the libs/vm engine driving a userfaultfd pager
     await expect(region.setLimit(0)).rejects.toBeInstanceOf(RegionError);
     await expect(region.setLimit(pages * PAGE + PAGE)).rejects.toThrow(/between 4096 bytes/);
   });
+
+  it('refuses an unknown dirty-tracking mode before mapping anything', async () => {
+    await expect(PagedRegion.open({ name: 'bad', sizeBytes: 16 * PAGE, localBytes: 4 * PAGE, asyncDirtyTracking: 'yes' as never }))
+      .rejects.toThrow(/asyncDirtyTracking "yes" is not one of auto, on, off/);
+  });
 });

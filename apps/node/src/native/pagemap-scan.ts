@@ -41,7 +41,7 @@ export class PagemapScanner {
 
   /**
    * Opens the scanner, or returns null when it cannot work here: no PAGEMAP_SCAN in this kernel
-   * (before 6.7: ENOTTY or EINVAL), or no readable /proc/self/pagemap. `reason` says which.
+   * (before 6.7: ENOTTY or EINVAL), or no readable /proc/self/pagemap. `unavailableReason` says which.
    */
   static open(): PagemapScanner | null {
     let fd: number;

@@ -34,12 +34,14 @@ export interface PagedRegionOptions {
   testHooks?: PagerTestHooks;
 }
 
+const ASYNC_DIRTY_MODES: readonly AsyncDirtyTracking[] = ['auto', 'on', 'off'];
+
 /** How a region learns which pages were written: `async` (WP_ASYNC + PAGEMAP_SCAN), `write-protect` faults, or `off` (every page leaving is written back). */
 export type DirtyTrackingMode = 'async' | 'write-protect' | 'off';
 
 /** A typed error of the region API. */
 export class RegionError extends Error {
-  constructor(readonly code: 'invalid-size' | 'invalid-limit' | 'closed', message: string) {
+  constructor(readonly code: 'invalid-size' | 'invalid-limit' | 'invalid-option' | 'closed', message: string) {
     super(message);
     this.name = 'RegionError';
   }
@@ -70,6 +72,9 @@ export class PagedRegion {
       throw new RegionError('invalid-size', `region size ${sizeBytes} must be a positive multiple of ${PAGE_SIZE_BYTES} bytes`);
     }
     checkLimit(localBytes, sizeBytes);
+    if (options.asyncDirtyTracking !== undefined && !ASYNC_DIRTY_MODES.includes(options.asyncDirtyTracking)) {
+      throw new RegionError('invalid-option', `asyncDirtyTracking "${String(options.asyncDirtyTracking)}" is not one of ${ASYNC_DIRTY_MODES.join(', ')}`);
+    }
     const vm: VmConfigInput = { prefetchMapped: true, ...options.vm, pageCount: sizeBytes / PAGE_SIZE_BYTES, localPages: Math.floor(localBytes / PAGE_SIZE_BYTES), policySet: options.policySet ?? 'rackmem2021' };
     const tracking = resolveVmConfig(vm).dirtyTracking; // also validates before anything is mapped
     const memory = RegionMemory.map(sizeBytes);
