@@ -174,6 +174,8 @@ export class SimRegion {
   private cpuNs = 0;
   private pagerBusyNs = 0;
   private writesIssued = 0;
+  /** WP_ASYNC: writes to write-protected pages are resolved by the kernel; the engine's probe finds them. */
+  private readonly asyncWp: boolean;
 
   constructor(spec: RegionSpec, workload: Workload, ctx: RegionContext) {
     this.name = spec.name;
@@ -210,6 +212,13 @@ export class SimRegion {
     this.waitNext = new Int32Array(workload.threadCount).fill(-1);
     this.batchScratch = new Int32Array(Math.max(1, this.engine.config.writebackBatchPages));
     this.runHandler = { kindId: 0x54, onEvent: (thread) => this.run(thread) };
+    this.asyncWp = spec.asyncDirtyTracking && this.engine.config.dirtyTracking;
+    if (this.asyncWp) {
+      this.engine.setDirtyProbe((page) => {
+        this.cpuNs += this.costs.dirtyScanNs;
+        return this.mapState[page] === MAP_RW;
+      });
+    }
     for (let t = 0; t < workload.threadCount; t++) {
       this.threads.push(new SimThread(this, t, workload.stream(t), new AccessBatch(ctx.batchAccesses)));
     }
@@ -241,6 +250,7 @@ export class SimRegion {
     const map = this.mapState;
     const block = this.blockPages;
     const hitNs = this.ctx.hitCostNs;
+    const asyncWp = this.asyncWp;
     let t = now;
     let idx = th.idx;
     let count = th.count;
@@ -270,7 +280,7 @@ export class SimRegion {
       }
       const at = t + think;
       const s = map[page];
-      const hit = s === MAP_RW || (s === MAP_WP && !write);
+      const hit = s === MAP_RW || (s === MAP_WP && (!write || asyncWp));
       if (at > now && (!hit || at > quantumEnd)) {
         th.thinkDone = true;
         th.idx = idx;
@@ -286,6 +296,11 @@ export class SimRegion {
         if (write) this.stamp(page);
         else this.check(page);
         t = at + hitNs;
+        if (write && s === MAP_WP) {
+          // WP_ASYNC: the kernel resolves the write itself (no message); the page reads as written.
+          map[page] = MAP_RW;
+          t += this.costs.wpAsyncNs;
+        }
         idx++;
         done++;
         continue;
@@ -484,6 +499,7 @@ export class SimRegion {
             break;
           case Command.Unprotect:
             if (this.mapState[page] === MAP_WP) this.mapState[page] = MAP_RW;
+            this.cpuNs += costs.mapNs; // UFFDIO_WRITEPROTECT: a page-table update, like a map
             this.resolveWaiters(page);
             break;
           default:

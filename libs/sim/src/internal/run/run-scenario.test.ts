@@ -13,7 +13,7 @@ import { smallBuiltins, smallUniform } from './test-scenarios.js';
 const GOLDEN: Record<string, string> = {
   touch: '392d37f9',
   gemm: 'd0a02a4e',
-  zipf: '67b558a8',
+  zipf: 'ac2ff454',
   seq: '83610f72',
   swarm: '0a5405e6',
 };
@@ -35,6 +35,19 @@ describe('runScenario: determinism', () => {
       const replay = runScenario(JSON.parse(JSON.stringify(first.scenario)), { seed: first.identity.seed });
       expect(JSON.stringify(replay)).toBe(JSON.stringify(first));
     }
+  });
+
+  it('async dirty tracking (WP_ASYNC + the dirty probe) keeps every read right and replaces write-protect faults by probes', () => {
+    const sync = runScenario(smallUniform({ policySet: 'improved' }), { seed: 5 });
+    const async = runScenario(smallUniform({ policySet: 'improved', asyncDirtyTracking: true }), { seed: 5 });
+    for (const result of [sync, async]) expect(result.regions[0].accesses).toBe(12_000); // the shadow checker saw every read
+    const wpFaults = (result: typeof sync): number => result.regions[0].faultLatencyNs.byClass.writeProtect.count;
+    expect(wpFaults(sync)).toBeGreaterThan(0);
+    expect(sync.regions[0].vm.dirty_probe_hits).toBe(0);
+    expect(wpFaults(async)).toBe(0); // writes to clean pages went through
+    expect(async.regions[0].vm.dirty_probe_hits).toBeGreaterThan(0); // and the probe found them before eviction
+    expect(async.digest).not.toBe(sync.digest);
+    expect(runScenario(smallUniform({ policySet: 'improved', asyncDirtyTracking: true }), { seed: 5 }).digest).toBe(async.digest);
   });
 
   it('a different seed changes the digest of a random workload', () => {
@@ -231,6 +244,7 @@ describe('scenarios', () => {
     expect(() => validateScenario({ regions: [{ workload: { kind: 'uniform', pageCount: 8 } }], network: 'ib' })).toThrowError(/^network\.preset: must be one of fdr56, edr100, roce25, tcp10/);
     expect(() => validateScenario({ regions: [{ workload: { kind: 'uniform', pageCount: 8 } }], faults: [{ kind: 'crash', node: 'x', atNs: 1 }] })).toThrowError(/^faults\[0\]\.node: 'x' is not a memory node/);
     expect(() => validateScenario({ regions: [{ workload: { kind: 'uniform', pageCount: 8 } }], typo: 1 })).toThrowError(/^typo: unknown field/);
+    expect(() => validateScenario({ regions: [{ workload: { kind: 'uniform', pageCount: 8 }, asyncDirtyTracking: 'yes' }] })).toThrowError(/^regions\[0\]\.asyncDirtyTracking: /);
   });
 
   it('validation is idempotent and fills the defaults', () => {
@@ -238,6 +252,7 @@ describe('scenarios', () => {
     expect(validateScenario(once)).toEqual(once);
     expect(once.network.preset).toBe('fdr56');
     expect(once.computeNodes[0].regions[0].replication).toBe(1);
+    expect(once.computeNodes[0].regions[0].asyncDirtyTracking).toBe(false);
     expect(setScenarioField(once, 'computeNodes[0].regions[0].localRatio', 0.75).computeNodes[0].regions[0].localRatio).toBe(0.75);
   });
 

@@ -16,8 +16,12 @@ export interface FaultPathCosts {
   mapNs: number;
   /** Removing a mapping (UFFDIO_MOVE / zap + TLB shootdown), per Unmap. */
   unmapNs: number;
-  /** A write to a write-protected (clean) page: fault, dirty report and unprotect. */
+  /** Write-protect mode: a write to a write-protected (clean) page, from the access to the pager handling it (a fault message like a miss). */
   wpFaultNs: number;
+  /** Asynchronous mode (WP_ASYNC): the same write, resolved by the kernel itself; the thread pays it and goes on. */
+  wpAsyncNs: number;
+  /** Asynchronous mode: the pager's dirty probe of one page before a clean page leaves (PAGEMAP_SCAN). */
+  dirtyScanNs: number;
   /** Waking a thread that waited for its page. */
   wakeNs: number;
 }
@@ -47,6 +51,11 @@ export interface RegionSpec {
   placement: 'round-robin' | 'two-choices';
   /** Real slab size in bytes (default 64 MiB). */
   slabSizeBytes: number;
+  /**
+   * How writes to clean pages are found under dirty tracking (default false: write-protect
+   * faults). True: WP_ASYNC + the engine's dirty probe (a PAGEMAP_SCAN per clean victim).
+   */
+  asyncDirtyTracking: boolean;
 }
 
 /** A compute node and its regions. */
@@ -126,9 +135,10 @@ export interface Scenario {
 /** Fault-path cost presets (sources in the README). */
 export const FAULT_PATH_PRESETS: Readonly<Record<FaultPathPresetName, FaultPathCosts>> = {
   // User-space pager (peers.md §4.1, same-vCPU figures): MISSING + UFFDIO_COPY p50 ~8 us in
-  // all, of which the copy ~1.5 us; UFFDIO_MOVE ~1 us per page; WP_ASYNC write fault 0.66 us.
-  userfaultfd: { trapNs: 4000, copyNsPer4KiB: 1500, mapNs: 200, unmapNs: 1000, wpFaultNs: 700, wakeNs: 2000 },
+  // all, of which the copy ~1.5 us; UFFDIO_MOVE ~1 us per page; a write-protect fault is a
+  // message like a miss; WP_ASYNC write fault 0.66 us; PAGEMAP_SCAN of one page ~1 us (measured).
+  userfaultfd: { trapNs: 4000, copyNsPer4KiB: 1500, mapNs: 200, unmapNs: 1000, wpFaultNs: 4000, wpAsyncNs: 700, dirtyScanNs: 1000, wakeNs: 2000 },
   // The original's in-kernel fault handler: a kernel fault ~1.3 us (peers.md §4.1 baseline),
   // remapping a vmalloc buffer without a copy, PTE zap; no cross-thread wake-up. [est]
-  kernel: { trapNs: 1300, copyNsPer4KiB: 0, mapNs: 300, unmapNs: 500, wpFaultNs: 700, wakeNs: 0 },
+  kernel: { trapNs: 1300, copyNsPer4KiB: 0, mapNs: 300, unmapNs: 500, wpFaultNs: 700, wpAsyncNs: 700, dirtyScanNs: 300, wakeNs: 0 },
 };

@@ -121,7 +121,7 @@ const NETWORK_INT_FIELDS = [
   'inlineMaxBytes', 'rpcHandlerNs', 'qpMaxOutstandingReads', 'qpMaxOutstandingWrites', 'opTimeoutNs', 'failureDetectNs',
 ] as const;
 const NETWORK_RATE_FIELDS = ['linkGbps', 'pcieGbps', 'nicMsgRateMps'] as const;
-const FAULT_PATH_FIELDS = ['trapNs', 'copyNsPer4KiB', 'mapNs', 'unmapNs', 'wpFaultNs', 'wakeNs'] as const;
+const FAULT_PATH_FIELDS = ['trapNs', 'copyNsPer4KiB', 'mapNs', 'unmapNs', 'wpFaultNs', 'wpAsyncNs', 'dirtyScanNs', 'wakeNs'] as const;
 
 /**
  * Validates a scenario value (parsed JSON or YAML) and returns it with every default filled in.
@@ -265,7 +265,7 @@ function validateComputeNode(raw: unknown, path: string, index: number, memoryNa
 
 function validateRegion(raw: unknown, path: string, defaultName: string): RegionSpec {
   if (!isObj(raw)) fail(path, 'must be an object');
-  only(raw, path, ['name', 'workload', 'localRatio', 'localPages', 'policySet', 'vm', 'blockPages', 'replication', 'placement', 'slabSizeBytes']);
+  only(raw, path, ['name', 'workload', 'localRatio', 'localPages', 'policySet', 'vm', 'blockPages', 'replication', 'placement', 'slabSizeBytes', 'asyncDirtyTracking']);
   let workload: WorkloadSpec;
   try {
     workload = validateWorkloadSpec(raw['workload'], `${path}.workload`);
@@ -294,6 +294,7 @@ function validateRegion(raw: unknown, path: string, defaultName: string): Region
     replication: int(raw, path, 'replication', 1, 8, 1),
     placement: oneOf(raw, path, 'placement', ['round-robin', 'two-choices'] as const, 'round-robin'),
     slabSizeBytes: int(raw, path, 'slabSizeBytes', 4096, 2 ** 40, 64 * 1024 * 1024),
+    asyncDirtyTracking: bool(raw, path, 'asyncDirtyTracking', false),
   };
   const localPages = optInt(raw, path, 'localPages', 1, 2 ** 31);
   if (localPages !== undefined) region.localPages = localPages;
