@@ -1,4 +1,4 @@
-import { Command, COMMAND_NAMES, PageState, type PageStore, type PagingEngine, writeBackBatch } from '@rackmem/vm';
+import { Command, COMMAND_NAMES, type PageStore, type PagingEngine, writeBackBatch } from '@rackmem/vm';
 import { diagnose } from '../pager/fault-loop.js';
 
 /** Set RACKMEM_PAGER_TRACE=1 to log every command the pager carries out (stderr; slow). */
@@ -20,11 +20,7 @@ import { FillRun } from './fill-run.js';
 import { RegionMemory } from '../native/region-memory.js';
 import { PAGE_SIZE_BYTES } from '../native/constants.js';
 import type { PagemapScanner } from '../native/pagemap-scan.js';
-import { DirtyGuard } from './dirty-guard.js';
-import { RescueWrites } from './rescue-writes.js';
-
-/** Rescue writes in flight at most (see RescueWrites); each holds a 4 KiB copy. */
-const MAX_RESCUES = 64;
+import { AsyncDirtyTracking } from './async-dirty-tracking.js';
 
 function isDirectPageSource(store: PageStore): store is PageStore & DirectPageSource {
   return typeof (store as Partial<DirectPageSource>).storedPageAddress === 'function';
@@ -77,9 +73,8 @@ export class UffdRuntime implements FaultHandler {
   private readonly batchScratch: Int32Array;
   /** Storage that hands out page addresses (local storage): fills copy from it directly. */
   private readonly direct: DirectPageSource | null;
-  /** Asynchronous dirty tracking (WP_ASYNC + PAGEMAP_SCAN): the guard of clean unmaps, or null. */
-  private readonly guard: DirtyGuard | null = null;
-  private readonly rescues: RescueWrites | null = null;
+  /** Asynchronous dirty tracking (WP_ASYNC + PAGEMAP_SCAN), or null (write-protect faults, or none). */
+  private readonly async: AsyncDirtyTracking | null = null;
   /** Pages whose eviction was given up (busy under async tracking): still mapped, being taken back by the engine. */
   private readonly kept = new Set<number>();
   /** UFFDIO_MOVEs out of the region so far (for the `moveBusyEvery` test hook). */
@@ -106,12 +101,7 @@ export class UffdRuntime implements FaultHandler {
     this.gather = this.direct === null ? RegionMemory.map(this.run.maxPages * PAGE_SIZE_BYTES) : null;
     this.gatherBytes = this.gather?.bytes(0, this.gather.sizeBytes) ?? null;
     if (scanner !== null && engine.config.dirtyTracking) {
-      this.guard = new DirtyGuard(engine.config.pageCount, this.direct);
-      this.rescues = new RescueWrites(store, MAX_RESCUES, (page) => this.rescueFailed(page));
-      engine.setDirtyProbe((page) => {
-        counters.add(PAGER_COUNTER.dirtyScans);
-        return testHooks.blindDirtyProbe !== true && scanner.writtenPages(mapper.addressOf(page), 1);
-      });
+      this.async = new AsyncDirtyTracking(engine, store, this.direct, mapper, counters, scanner, testHooks.blindDirtyProbe === true, (page) => this.rescueFailed(page));
     }
   }
 
@@ -248,15 +238,15 @@ export class UffdRuntime implements FaultHandler {
   }
 
   private fetch(page: number, frame: number): void {
-    if (this.rescues !== null && this.rescues.has(page)) {
-      // Storage gets the page's last bytes from a rescue write: read only after it landed.
+    // Storage gets the page's last bytes from a rescue write: read only after it landed.
+    const deferred = this.async?.deferFetch(page, (landed) => {
+      this.storageOpsInFlight--;
+      if (landed) this.fetch(page, frame);
+      else this.engine.fetchDone(page, false);
+      this.pump();
+    });
+    if (deferred === true) {
       this.storageOpsInFlight++;
-      this.rescues.afterRescue(page, (landed) => {
-        this.storageOpsInFlight--;
-        if (landed) this.fetch(page, frame);
-        else this.engine.fetchDone(page, false);
-        this.pump();
-      });
       return;
     }
     if (this.direct !== null) {
@@ -328,10 +318,10 @@ export class UffdRuntime implements FaultHandler {
       const frame = run.frames[i];
       if (gathered) {
         // The frame keeps a stale copy until it is reused, as after a single-page COPY.
-        if (writeProtect) this.guard?.mappedFrom(first + i, this.frames.bytes(frame));
+        if (writeProtect) this.async?.mappedFrom(first + i, this.frames.bytes(frame));
         this.frames.set(frame, Slot.Stale);
       } else {
-        if (writeProtect) this.guard?.mappedFromStore(first + i);
+        if (writeProtect) this.async?.mappedFromStore(first + i);
         this.frames.directDone(frame);
       }
       this.faultDone(first + i);
@@ -350,12 +340,12 @@ export class UffdRuntime implements FaultHandler {
     }
     const slot = this.frames.state(frame);
     if (slot === Slot.Direct) {
-      if (writeProtect) this.guard?.mappedFromStore(page);
+      if (writeProtect) this.async?.mappedFromStore(page);
       this.mapper.copyIn(page, this.frames.directAddress(frame), 1, true, writeProtect);
       this.frames.directDone(frame);
       this.counters.add(PAGER_COUNTER.storeFills);
     } else if (slot === Slot.Zero) {
-      if (writeProtect) this.guard?.mappedFrom(page, this.frames.bytes(frame));
+      if (writeProtect) this.async?.mappedFrom(page, this.frames.bytes(frame));
       this.mapper.zeroFill(page, 1, !writeProtect);
       if (writeProtect) this.mapper.protect(page, 1);
       this.counters.add(PAGER_COUNTER.zeroFills);
@@ -364,7 +354,7 @@ export class UffdRuntime implements FaultHandler {
       // COPY can install write-protected; the slot keeps a stale copy until it is reused.
       this.mapper.copyIn(page, this.frames.address(frame), 1, true, true);
       // After the copy woke the faulting thread: the slot still holds the bytes just mapped.
-      this.guard?.mappedFrom(page, this.frames.bytes(frame));
+      this.async?.mappedFrom(page, this.frames.bytes(frame));
       // The slot's page is stale now; one moved from a write-protected mapping stays marked so.
       if (slot !== Slot.DataWriteProtected) this.frames.set(frame, Slot.Stale);
       this.counters.add(PAGER_COUNTER.storeFills);
@@ -390,27 +380,10 @@ export class UffdRuntime implements FaultHandler {
     // write-protected is kept marked so in sync mode (the pager must never write a page that
     // could carry the uffd-wp bit: it would fault to itself). Under WP_ASYNC no write ever
     // stops, so the slot is reused as it is: no madvise before the next fetch, no page fault in it.
-    const mayCarryWp = protectedPage && moved > 0 && this.guard === null;
+    const mayCarryWp = protectedPage && moved > 0 && this.async === null;
     this.frames.set(frame, moved === 0 ? Slot.Zero : mayCarryWp ? Slot.DataWriteProtected : Slot.Data);
     this.counters.add(PAGER_COUNTER.evictedPages);
-    if (protectedPage && this.guard !== null && !this.guard.unchanged(page, this.frames.bytes(frame))) this.writtenAfterProbe(page, frame);
-  }
-
-  /**
-   * A page the engine let go as clean was written after the dirty probe looked (the guard saw its
-   * bytes change). Nothing may drop that write: an inactive page keeps its frame, so the engine
-   * takes it back as the only copy; otherwise the frame is the engine's to reuse, so the bytes go
-   * to storage now as a rescue write (a fetch of the page waits for it).
-   */
-  private writtenAfterProbe(page: number, frame: number): void {
-    this.counters.add(PAGER_COUNTER.dirtyRaces);
-    if (this.engine.pageState(page) === PageState.Inactive) {
-      this.engine.remoteLost(page);
-    } else if (this.rescues!.start(page, this.frames.bytes(frame))) {
-      this.counters.add(PAGER_COUNTER.rescueWrites);
-    } else {
-      this.rescueFailed(page);
-    }
+    if (protectedPage) this.async?.checkCleanUnmap(page, this.frames.bytes(frame));
   }
 
   /** A rescue write failed or could not start: storage holds a stale copy, so the page is lost. */
@@ -465,7 +438,7 @@ export class UffdRuntime implements FaultHandler {
     // Never read a missing page from the pager thread (it would fault to itself).
     if (residentPages(this.mapper.addressOf(page), 4096)[0] === 0) return 0;
     // Under WP_ASYNC write protection stops no writer, so a copy-and-drop could lose a write.
-    if (this.guard !== null) return KEPT_MAPPED;
+    if (this.async !== null) return KEPT_MAPPED;
     this.mapper.protect(page, 1);
     this.mapper.copyOut(page, this.frames.address(frame), 1);
     this.mapper.drop(page, 1);
