@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 import { writeU32, writeU64 } from '../../internal/wire/bytes.js';
 import { encodeCheckedFrame, payloadByteLength, writeHeader } from '../../internal/wire/encode.js';
 import { HEADER_BYTES, MessageType, type WireMessage } from '../../internal/wire/messages.js';
+import { directSend, idleSocketFd } from './direct-send.js';
 
 const ARENA_BYTES = 256 * 1024;
 /** Caller data at least this long is gathered without a copy; shorter data is cheaper copied. */
@@ -28,12 +29,14 @@ function bufferView(bytes: Uint8Array): Buffer {
 export interface FrameOutputCounters {
   frames: number;
   flushes: number;
+  /** Flushes written with one send(2) on the idle socket's fd (see direct-send.ts). */
+  directSends: number;
   bytesCopied: number;
   bytesGathered: number;
 }
 
 export class FrameOutput {
-  readonly counters: FrameOutputCounters = { frames: 0, flushes: 0, bytesCopied: 0, bytesGathered: 0 };
+  readonly counters: FrameOutputCounters = { frames: 0, flushes: 0, directSends: 0, bytesCopied: 0, bytesGathered: 0 };
   private arena: Buffer = Buffer.allocUnsafe(ARENA_BYTES);
   private arenaAt = 0;
   /** Start of the arena bytes not yet listed in `parts`. */
@@ -126,7 +129,13 @@ export class FrameOutput {
     const socket = this.socket;
     if (!socket.writable) return;
     if (parts.length === 1) {
-      socket.write(parts[0]);
+      // Idle socket: one send(2) straight from here; whatever the kernel did not take goes
+      // through the socket (in order: nothing else is queued).
+      const part = parts[0];
+      const fd = idleSocketFd(socket);
+      const sent = fd >= 0 ? directSend(fd, part) : -1;
+      if (sent > 0) this.counters.directSends++;
+      if (sent < part.length) socket.write(sent > 0 ? part.subarray(sent) : part);
     } else {
       socket.cork();
       for (const part of parts) socket.write(part);

@@ -60,6 +60,8 @@ export interface TcpCounters {
   framesOut: number;
   /** Socket writes (one per event-loop turn with output; a corked batch counts once). */
   flushes: number;
+  /** Of those, writes done with one send(2) on the idle socket's fd instead of through the stream. */
+  directSends: number;
   /** Bytes copied into output buffers (headers, small frames, donor read replies). */
   bytesCopied: number;
   /** Caller bytes written without a copy (write and writev data). */
@@ -139,7 +141,7 @@ export class TcpFabric extends SessionFabric {
   private server: Server | null = null;
   private listening: PeerAddress | null = null;
   private closing: Promise<void> | null = null;
-  private readonly totals: TcpCounters = { reads: 0, bytesRead: 0, framesOut: 0, flushes: 0, bytesCopied: 0, bytesGathered: 0, connectionsOpened: 0, readPauses: 0, flaps: 0, framesIn: 0, framesAssembled: 0 };
+  private readonly totals: TcpCounters = { reads: 0, bytesRead: 0, framesOut: 0, flushes: 0, directSends: 0, bytesCopied: 0, bytesGathered: 0, connectionsOpened: 0, readPauses: 0, flaps: 0, framesIn: 0, framesAssembled: 0 };
 
   constructor(options: TcpFabricOptions) {
     super({
@@ -276,6 +278,7 @@ export class TcpFabric extends SessionFabric {
       }
       sum.framesOut += output.counters.frames;
       sum.flushes += output.counters.flushes;
+      sum.directSends += output.counters.directSends;
       sum.bytesCopied += output.counters.bytesCopied;
       sum.bytesGathered += output.counters.bytesGathered;
     }
@@ -429,6 +432,7 @@ export class TcpFabric extends SessionFabric {
       this.connections.delete(connection);
       this.totals.framesOut += output.counters.frames;
       this.totals.flushes += output.counters.flushes;
+      this.totals.directSends += output.counters.directSends;
       this.totals.bytesCopied += output.counters.bytesCopied;
       this.totals.bytesGathered += output.counters.bytesGathered;
       if (connection.session !== null) {
