@@ -2,7 +2,6 @@ import type { PageStore } from '@rackmem/vm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DirtyGuard } from '../src/runtime/dirty-guard.js';
-import { PageFingerprints } from '../src/runtime/page-fingerprint.js';
 import { RescueWrites } from '../src/runtime/rescue-writes.js';
 
 const PAGE = 4096;
@@ -13,40 +12,43 @@ function pageOf(seed: number): Uint8Array {
   return bytes;
 }
 
-describe('page fingerprints', () => {
-  it('notice any change of a single byte, anywhere in the page', () => {
-    fc.assert(fc.property(fc.integer({ min: 0, max: PAGE - 1 }), fc.integer({ min: 1, max: 255 }), (offset, delta) => {
-      const fingerprints = new PageFingerprints(4);
-      const bytes = pageOf(offset);
-      fingerprints.record(2, bytes);
-      expect(fingerprints.matches(2, bytes)).toBe(true);
-      bytes[offset] = (bytes[offset] + delta) & 255;
-      expect(fingerprints.matches(2, bytes)).toBe(false);
-    }), { numRuns: 300 });
-  });
-
-  it('keep one fingerprint per page', () => {
-    const fingerprints = new PageFingerprints(2);
-    fingerprints.record(0, pageOf(1));
-    fingerprints.record(1, pageOf(2));
-    expect(fingerprints.matches(0, pageOf(1))).toBe(true);
-    expect(fingerprints.matches(1, pageOf(1))).toBe(false);
-  });
-});
-
 describe('the dirty guard', () => {
-  it('checks a page mapped from bytes by fingerprint, and one mapped from storage against the stored copy', () => {
+  it('checks a page against the bytes it was copied from: its slot (saved before the unmap), its stored copy, or zeros', () => {
     const stored = new Map<number, Uint8Array>([[3, pageOf(3)]]);
     const guard = new DirtyGuard(8, { storedPageAddress: () => -1, storedPageBytes: (page) => stored.get(page) ?? null });
-    guard.mappedFrom(1, pageOf(1));
-    guard.mappedFromStore(3);
+    guard.mappedFromSlot(1);
+    guard.beforeUnmap(1, () => pageOf(1)); // the slot still holds what the page was copied from
     expect(guard.unchanged(1, pageOf(1))).toBe(true);
     expect(guard.unchanged(1, pageOf(9))).toBe(false);
+    guard.mappedFromSlot(2); // no beforeUnmap for page 2: the saved bytes are page 1's
+    expect(guard.unchanged(2, pageOf(1))).toBe(false);
+    guard.mappedFromStore(3);
+    let slotRead = false;
+    guard.beforeUnmap(3, () => {
+      slotRead = true;
+      return pageOf(0);
+    });
+    expect(slotRead).toBe(false); // a page copied from storage does not need its slot
     expect(guard.unchanged(3, pageOf(3))).toBe(true);
     expect(guard.unchanged(3, pageOf(4))).toBe(false);
     stored.delete(3);
     expect(guard.unchanged(3, pageOf(3))).toBe(false); // no stored copy to compare with: written
+    guard.mappedZero(4);
+    expect(guard.unchanged(4, new Uint8Array(PAGE))).toBe(true);
+    expect(guard.unchanged(4, pageOf(4))).toBe(false);
     expect(guard.unchanged(5, pageOf(5))).toBe(false); // never recorded: written
+  });
+
+  it('notices a change of any single byte', () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: PAGE - 1 }), fc.integer({ min: 1, max: 255 }), (offset, delta) => {
+      const guard = new DirtyGuard(4, null);
+      guard.mappedFromSlot(2);
+      guard.beforeUnmap(2, () => pageOf(offset));
+      const moved = pageOf(offset);
+      expect(guard.unchanged(2, moved)).toBe(true);
+      moved[offset] = (moved[offset] + delta) & 255;
+      expect(guard.unchanged(2, moved)).toBe(false);
+    }), { numRuns: 200 });
   });
 });
 

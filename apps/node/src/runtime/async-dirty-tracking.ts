@@ -38,14 +38,24 @@ export class AsyncDirtyTracking {
     });
   }
 
-  /** A clean page was mapped write-protected with these bytes. */
-  mappedFrom(page: number, bytes: Uint8Array): void {
-    this.guard.mappedFrom(page, bytes);
+  /** A clean page was copied in (write-protected) from its frame slot. */
+  mappedFromSlot(page: number): void {
+    this.guard.mappedFromSlot(page);
   }
 
-  /** A clean page was mapped write-protected straight from its stored copy. */
+  /** A clean page was copied in (write-protected) straight from its stored copy. */
   mappedFromStore(page: number): void {
     this.guard.mappedFromStore(page);
+  }
+
+  /** A clean page was mapped (write-protected) as zeros. */
+  mappedZero(page: number): void {
+    this.guard.mappedZero(page);
+  }
+
+  /** Before a clean page is moved into its slot: the guard keeps the slot's bytes (see DirtyGuard). */
+  beforeCleanUnmap(page: number, slotBytes: () => Uint8Array): void {
+    this.guard.beforeUnmap(page, slotBytes);
   }
 
   /**

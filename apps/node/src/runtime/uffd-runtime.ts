@@ -318,7 +318,7 @@ export class UffdRuntime implements FaultHandler {
       const frame = run.frames[i];
       if (gathered) {
         // The frame keeps a stale copy until it is reused, as after a single-page COPY.
-        if (writeProtect) this.async?.mappedFrom(first + i, this.frames.bytes(frame));
+        if (writeProtect) this.async?.mappedFromSlot(first + i);
         this.frames.set(frame, Slot.Stale);
       } else {
         if (writeProtect) this.async?.mappedFromStore(first + i);
@@ -345,7 +345,7 @@ export class UffdRuntime implements FaultHandler {
       this.frames.directDone(frame);
       this.counters.add(PAGER_COUNTER.storeFills);
     } else if (slot === Slot.Zero) {
-      if (writeProtect) this.async?.mappedFrom(page, this.frames.bytes(frame));
+      if (writeProtect) this.async?.mappedZero(page);
       this.mapper.zeroFill(page, 1, !writeProtect);
       if (writeProtect) this.mapper.protect(page, 1);
       this.counters.add(PAGER_COUNTER.zeroFills);
@@ -353,8 +353,7 @@ export class UffdRuntime implements FaultHandler {
     } else if (writeProtect) {
       // COPY can install write-protected; the slot keeps a stale copy until it is reused.
       this.mapper.copyIn(page, this.frames.address(frame), 1, true, true);
-      // After the copy woke the faulting thread: the slot still holds the bytes just mapped.
-      this.async?.mappedFrom(page, this.frames.bytes(frame));
+      this.async?.mappedFromSlot(page); // the slot keeps these bytes until the page's unmap
       // The slot's page is stale now; one moved from a write-protected mapping stays marked so.
       if (slot !== Slot.DataWriteProtected) this.frames.set(frame, Slot.Stale);
       this.counters.add(PAGER_COUNTER.storeFills);
@@ -368,9 +367,10 @@ export class UffdRuntime implements FaultHandler {
   }
 
   private unmap(page: number, frame: number): void {
+    const protectedPage = this.engine.config.dirtyTracking && !this.engine.isDirty(page);
+    if (protectedPage) this.async?.beforeCleanUnmap(page, () => this.frames.bytes(frame));
     this.frames.clear(frame);
     // Atomic: a write after the move faults and finds the page evicting (the engine rescues it).
-    const protectedPage = this.engine.config.dirtyTracking && !this.engine.isDirty(page);
     const moved = this.moveOut(page, frame);
     if (moved === KEPT_MAPPED) {
       this.keepMapped(page, frame);
