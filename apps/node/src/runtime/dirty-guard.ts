@@ -1,4 +1,5 @@
 import { PAGE_SIZE_BYTES } from '../native/constants.js';
+import { ZEROS } from './frame-store.js';
 import type { DirectPageSource } from './local-page-store.js';
 
 // How a clean page's bytes are checked when it is unmapped (0: never recorded, assume written).
@@ -8,8 +9,6 @@ const CHECK_SLOT = 1;
 const CHECK_STORED = 2;
 /** Against zeros (a clean page mapped as a zero page). */
 const CHECK_ZERO = 3;
-
-const ZERO_PAGE = new Uint8Array(PAGE_SIZE_BYTES);
 
 /**
  * The guard of asynchronous dirty tracking. The engine asks the dirty probe (a PAGEMAP_SCAN)
@@ -63,7 +62,7 @@ export class DirtyGuard {
         return stored !== null && Buffer.compare(stored, bytes) === 0;
       }
       case CHECK_ZERO:
-        return Buffer.compare(ZERO_PAGE, bytes) === 0;
+        return Buffer.compare(ZEROS, bytes) === 0;
       default:
         return false; // never recorded: assume written
     }

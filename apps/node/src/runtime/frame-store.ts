@@ -19,7 +19,8 @@ export const Slot = {
   Direct: 5,
 } as const;
 
-const ZEROS = new Uint8Array(PAGE_SIZE_BYTES);
+/** One page of zeros (never written): what a Zero slot reads as. */
+export const ZEROS = new Uint8Array(PAGE_SIZE_BYTES);
 
 /**
  * The engine's frames in the userfaultfd runtime: an anonymous area of one page per frame,
