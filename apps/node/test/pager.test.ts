@@ -143,11 +143,12 @@ describeWithUffd('pager fast path between faults (FaultLinger)', () => {
     }
   });
 
-  it('rejects linger settings that are not non-negative numbers', async () => {
+  it('rejects linger settings that are not non-negative numbers (or, for storageReplies, a boolean)', async () => {
     const region = RegionMemory.map(PAGE);
     try {
       await expect(Pager.start({ region, linger: { lingerMs: -1 } })).rejects.toThrow(/lingerMs/);
       await expect(Pager.start({ region, linger: { maxTurnMs: Number.NaN } })).rejects.toThrow(/maxTurnMs/);
+      await expect(Pager.start({ region, linger: { storageReplies: 'yes' as unknown as boolean } })).rejects.toThrow(/storageReplies must be true or false/);
     } finally {
       region.unmap();
     }

@@ -87,6 +87,36 @@ describeWithUffd('paged regions over donors in other processes (TCP)', () => {
     }
   }, 120_000);
 
+  it('demand faults over TCP read back every page whether the pager reads replies in its own poll or through its event loop', async () => {
+    const secretHex = newSecretHex();
+    const donor = await startDonor('poll-a', secretHex, 256 * MiB);
+    for (const storageReplies of [true, false]) {
+      const pages = 2048;
+      const region = await PagedRegion.open({
+        name: `replies-${storageReplies}`, sizeBytes: pages * PAGE, localBytes: pages * PAGE, policySet: 'improved', vm: { prefetch: 'none' },
+        storage: { kind: 'remote', donors: [donor.address], secretHex, nodeName: `compute-replies-${storageReplies}`, slabSizeBytes: 16 * MiB },
+        linger: { storageReplies },
+      });
+      try {
+        const bytes = new Uint8Array(region.arrayBuffers()[0]);
+        for (let p = 0; p < pages; p++) bytes[p * PAGE + 9] = (p * 13 + 1) & 255;
+        await region.setLimit(PAGE); // everything to the donor
+        await region.setLimit(pages * PAGE);
+        await region.sync();
+        let bad = 0;
+        for (let p = 0; p < pages; p++) if (bytes[p * PAGE + 9] !== ((p * 13 + 1) & 255)) bad++;
+        expect(bad).toBe(0);
+        await region.sync();
+        const { counters, pager } = region.stats();
+        expect(counters.io_read).toBeGreaterThanOrEqual(pages - 8); // all but the few the 1-page budget kept
+        if (storageReplies) expect(pager.storageReceives).toBeGreaterThan(pages / 2);
+        else expect(pager.storageReceives).toBe(0);
+      } finally {
+        await region.close();
+      }
+    }
+  }, 120_000);
+
   it('a sequential scan with prefetch over TCP installs the windows that arrive together with multi-page UFFDIO_COPYs', async () => {
     const secretHex = newSecretHex();
     const donor = await startDonor('scan-a', secretHex, 256 * MiB);

@@ -94,6 +94,8 @@ export { ReceiveBudget } from './internal/wire/receive-budget.js';
 export { backoffDelayNs, DEFAULT_BACKOFF, type BackoffPolicy } from './internal/backoff.js';
 /** The TCP transport (node:net) and the process-wide receive budget its connections share by default. */
 export { TcpFabric, processReceiveBudget, type TcpCounters, type TcpFabricOptions } from './adapters/tcp/tcp-fabric.js';
+/** Reading a TCP fabric's connections from a thread's own poll(2) loop. */
+export type { DirectReceiver } from './adapters/tcp/direct-receive.js';
 /** Runtime adapters (ambient scheduling, CSPRNG nonces, monotonic clock). */
 export { cryptoNonceSource, defaultNodeName, immediateScheduler, microtaskScheduler, monotonicClock } from './adapters/runtime.js';
 /** Verbs transport through koffi: device, RC endpoints over a TCP side channel, one-sided READ/WRITE, SEND/RECV RPC, typed errors, and the VerbsFabric (TCP control plane, RDMA data plane). */

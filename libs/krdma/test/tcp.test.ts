@@ -175,6 +175,68 @@ describe('TCP transport across processes', { timeout: 20_000 }, () => {
     await Promise.all([c.close(), other.close()]);
   });
 
+  it('reads replies with receiveNow while the event loop is blocked, the turn\'s queued requests going out on endTurn', async () => {
+    const c = consumer('consumer-direct');
+    const peer = await connectUp(c, donorA.port);
+    const slab = await allocOk(c, peer, MB);
+    const pages = [randomPage(), randomPage(), randomPage()];
+    for (let i = 0; i < pages.length; i++) expect((await write(c, slab, i * PAGE, pages[i]))[0]).toBe('ok');
+    expect(c.receiveFds.length).toBe(1);
+    const fd = c.receiveFds[0];
+    expect(c.receiveNow(-5)).toBe(-1); // not a connection of this fabric
+    const readsBefore = c.counters().reads;
+
+    // Everything below runs in one synchronous stretch: the event loop cannot read the socket.
+    const intos = pages.map(() => new Uint8Array(PAGE));
+    const statuses: (FabricStatus | null)[] = pages.map(() => null);
+    const post = (i: number): void => c.read(peer, slab, i * PAGE, intos[i], (status) => void (statuses[i] = status));
+    const spin = (ms: number, until: () => boolean): void => {
+      const end = Date.now() + ms;
+      while (!until() && Date.now() < end) expect(c.receiveNow(fd)).toBeGreaterThanOrEqual(0);
+    };
+    // The turn's first request goes out at once and its reply completes inside receiveNow.
+    post(0);
+    spin(2000, () => statuses[0] !== null);
+    expect(statuses).toEqual(['ok', null, null]);
+    // Later requests of the same turn wait for its end (no reply is due that would flush them).
+    post(1);
+    post(2);
+    spin(50, () => false);
+    expect(statuses).toEqual(['ok', null, null]);
+    c.endTurn();
+    spin(2000, () => statuses.every((s) => s !== null));
+    expect(statuses).toEqual(['ok', 'ok', 'ok']);
+    intos.forEach((into, i) => expect(checksum(into)).toBe(checksum(pages[i])));
+    expect(c.counters().reads).toBeGreaterThan(readsBefore);
+
+    // Back on the loop, its own reads carry on on the same connection.
+    const again = new Uint8Array(PAGE);
+    expect((await read(c, slab, PAGE, again))[0]).toBe('ok');
+    expect(checksum(again)).toBe(checksum(pages[1]));
+    await c.close();
+    expect(c.receiveFds).toEqual([]);
+  });
+
+  it('receiveNow leaves the end of a connection to the event loop, which reports the peer lost', async () => {
+    const victim = await donor('donor-eof', 4 * MB);
+    const c = consumer('consumer-eof', { reconnect: false });
+    const events: PeerEvent[] = [];
+    c.onPeerEvent((event) => events.push(event));
+    await connectUp(c, victim.port);
+    const fd = c.receiveFds[0];
+    victim.child.kill('SIGKILL');
+    await exited(victim);
+    const end = Date.now() + 2000;
+    let last = 0;
+    while (Date.now() < end && (last = c.receiveNow(fd)) === 0) {
+      // spin until the kernel reports the end of the stream
+    }
+    expect(last).toBe(-1);
+    await waitFor(() => events.some((e) => e.kind === 'lost'), 2000, 'the peer to be reported lost');
+    expect(c.receiveFds).toEqual([]);
+    await c.close();
+  });
+
   it('completes every request peer-lost soon after a donor is SIGKILLed mid-run, and nothing hangs', async () => {
     const victim = await donor('donor-k', 8 * MB);
     const c = consumer('consumer-kill');

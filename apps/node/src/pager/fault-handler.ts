@@ -1,3 +1,5 @@
+import type { DirectReceiver } from '@rackmem/krdma';
+
 /**
  * What the fault loop calls: the local page source (no engine) and the engine runtime
  * (`UffdRuntime`, libs/vm's PagingEngine over storage) implement it.
@@ -12,6 +14,12 @@ export interface FaultHandler {
    * write-back in flight): the pager then returns to the loop instead of waiting in its own poll.
    */
   awaitsLoop(): boolean;
+  /**
+   * The storage connections the pager may read in its own poll while it waits for faults and
+   * replies together (see FaultLinger), with an `endTurn` that also runs the handler's own
+   * end-of-turn work; null when storage completes only on the event loop (or synchronously).
+   */
+  readonly directIo: DirectReceiver | null;
   /** Releases what the handler holds (called on stop, after the range was unregistered). */
   close(): void;
 }

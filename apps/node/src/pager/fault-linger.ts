@@ -1,7 +1,9 @@
 // The module's `performance`, not the global: in a worker the global is a lazy accessor that runs
 // a getter on every use (visible in the pager's profile).
 import { performance } from 'node:perf_hooks';
+import type { DirectReceiver } from '@rackmem/krdma';
 import { libc } from '../native/libc.js';
+import { PAGER_COUNTER, type PagerCounters } from './stats.js';
 
 /** `struct pollfd` is 8 bytes: int fd, short events, short revents. */
 const POLLFD_BYTES = 8;
@@ -9,38 +11,55 @@ const POLLIN = 1;
 
 /** Options of {@link FaultLinger}. */
 export interface FaultLingerOptions {
-  /** How long to wait in the blocking poll for the next fault before going back to the loop (ms). */
+  /** How long to wait in the blocking poll for the next fault or reply before going back to the loop (ms). */
   readonly lingerMs: number;
   /** Longest stretch served without a turn of the event loop, so timers and sockets never starve (ms). */
   readonly maxTurnMs: number;
+  /** Read storage replies in the same poll (TCP storage; see {@link DirectReceiver}). */
+  readonly storageReplies: boolean;
 }
 
 /** Defaults: a fault stream with gaps under 1 ms is served without the loop, for at most 5 ms at a time. */
-export const DEFAULT_FAULT_LINGER: FaultLingerOptions = { lingerMs: 1, maxTurnMs: 5 };
+export const DEFAULT_FAULT_LINGER: FaultLingerOptions = { lingerMs: 1, maxTurnMs: 5, storageReplies: true };
 
 /**
  * The pager's fast path between faults. Going back to libuv after every fault costs one event-loop
- * turn (epoll, koffi's poll callback into JS, the loop's phases): about 1.2–1.5 µs of the pager's
- * CPU per fault on the development VM, and with the faulting thread on the same CPU every µs of it
- * is fault latency. So after a drain the pager reads the uffd again at once (the next fault is often
- * queued already) and otherwise waits for it in a blocking `poll` on the uffd itself (design a2 of
- * native.md §3.1), together with the fds that need the loop (the control doorbell, the stop
- * eventfd): any of those, a quiet `lingerMs`, `maxTurnMs` of continuous service, or a handler that
- * has I/O in flight on the loop (`mayBlock()` false: a remote fetch whose reply only the loop can
- * deliver) ends the stretch and returns to libuv, which polls everything again.
+ * turn (epoll, koffi's poll callback into JS, which builds an events object per call, the loop's
+ * phases): about 1.5 µs of the pager's CPU per wake-up on the development VM, and with the
+ * faulting thread on the same CPU every µs of it is fault latency. A reply read by the loop costs
+ * as much again (libuv's read path and Node's stream callback). So after a drain the pager reads
+ * the uffd again at once (the next fault is often queued already) and otherwise waits in a
+ * blocking `poll` on the uffd itself (design a2 of native.md §3.1), together with
+ *  - the storage connections (`io`, when the handler has them): a readable one is read and its
+ *    replies complete here, so a remote fault is served without the loop too;
+ *  - the fds that need the loop (the control doorbell, the stop eventfd).
+ * Any loop fd, a quiet `lingerMs`, `maxTurnMs` of continuous service, a connection the loop must
+ * take over (end of stream, error), or a handler that has I/O in flight that only the loop can
+ * complete (`mayBlock()` false) ends the stretch and returns to libuv, which polls everything.
+ * Microtasks do not run in here: before each sleep `io.endTurn()` does the end-of-turn work that
+ * would wait for them (queued writes, batched completions).
  */
 export class FaultLinger {
-  private readonly pollfds: Buffer;
-  private readonly count: number;
+  private pollfds: Buffer = Buffer.alloc(0);
+  private count = 0;
+  /** The storage fds the table was built for (rebuilt when the connection set changes). */
+  private ioFds: readonly number[] | null = null;
+  private readonly fixedFds: readonly number[];
 
-  constructor(uffdFd: number, loopFds: readonly number[], private readonly options: FaultLingerOptions = DEFAULT_FAULT_LINGER) {
-    const fds = [uffdFd, ...loopFds];
-    this.count = fds.length;
-    this.pollfds = Buffer.alloc(fds.length * POLLFD_BYTES);
-    fds.forEach((fd, i) => {
-      this.pollfds.writeInt32LE(fd, i * POLLFD_BYTES);
-      this.pollfds.writeInt16LE(POLLIN, i * POLLFD_BYTES + 4);
-    });
+  constructor(
+    uffdFd: number,
+    loopFds: readonly number[],
+    private readonly options: FaultLingerOptions = DEFAULT_FAULT_LINGER,
+    private readonly io: DirectReceiver | null = null,
+    private readonly counters: PagerCounters | null = null,
+  ) {
+    this.fixedFds = [uffdFd, ...loopFds];
+    this.build([]);
+  }
+
+  /** The handler's storage connections, read in the poll; null when replies go through the loop. */
+  get readsStorage(): boolean {
+    return this.io !== null;
   }
 
   /**
@@ -51,25 +70,52 @@ export class FaultLinger {
     if (this.options.lingerMs <= 0) return 0;
     const deadline = performance.now() + this.options.maxTurnMs;
     const poll = libc().poll;
-    const b = this.pollfds;
+    const io = this.io;
+    const loopEnd = this.fixedFds.length;
     let handled = 0;
     while (mayBlock()) {
       // Read first: with the faulting thread on this CPU, its next fault is usually queued by the
       // time the previous one's wake-up returns, and the read saves a poll.
       let n = drain();
       if (n === 0) {
+        if (io !== null) {
+          io.endTurn();
+          if (io.receiveFds !== this.ioFds) this.build(io.receiveFds);
+        }
+        const b = this.pollfds;
         // revents (a short at byte 6 of each pollfd), cleared and read with plain byte access:
         // Buffer's validated accessors cost more than the rest of this loop.
         for (let i = 0; i < this.count; i++) b[i * POLLFD_BYTES + 6] = b[i * POLLFD_BYTES + 7] = 0;
         const ready = poll(b, this.count, this.options.lingerMs);
         if (ready <= 0) break; // quiet (or EINTR): the loop takes over
-        for (let i = 1; i < this.count; i++) if ((b[i * POLLFD_BYTES + 6] | b[i * POLLFD_BYTES + 7]) !== 0) return handled;
+        for (let i = 1; i < loopEnd; i++) if ((b[i * POLLFD_BYTES + 6] | b[i * POLLFD_BYTES + 7]) !== 0) return handled;
+        let received = false;
+        for (let i = loopEnd; i < this.count; i++) {
+          if ((b[i * POLLFD_BYTES + 6] | b[i * POLLFD_BYTES + 7]) === 0) continue;
+          // Replies complete inside (their pages are mapped); -1: the loop must see this socket.
+          const bytes = io!.receiveNow(b.readInt32LE(i * POLLFD_BYTES));
+          if (bytes < 0) return handled;
+          if (bytes > 0) this.counters?.add(PAGER_COUNTER.storageReceives);
+          received = true;
+        }
         n = drain();
-        if (n === 0) break; // nothing to read after all: let the loop look
+        if (n === 0 && !received) break; // nothing to read after all: let the loop look
       }
       handled += n;
       if (performance.now() >= deadline) break;
     }
+    io?.endTurn();
     return handled;
+  }
+
+  private build(ioFds: readonly number[]): void {
+    const fds = [...this.fixedFds, ...ioFds];
+    this.ioFds = ioFds;
+    this.count = fds.length;
+    this.pollfds = Buffer.alloc(fds.length * POLLFD_BYTES);
+    fds.forEach((fd, i) => {
+      this.pollfds.writeInt32LE(fd, i * POLLFD_BYTES);
+      this.pollfds.writeInt16LE(POLLIN, i * POLLFD_BYTES + 4);
+    });
   }
 }

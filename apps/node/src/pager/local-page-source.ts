@@ -74,6 +74,8 @@ export class LocalPageSource implements FaultHandler {
     return false;
   }
 
+  readonly directIo = null;
+
   onCommand(op: number, firstPage: number, count: number, arg: number): number {
     if (count <= 0 || firstPage < 0 || firstPage + count > this.mapper.pages) return CommandResult.OutOfRange;
     switch (op) {

@@ -23,7 +23,8 @@ export interface PagerOptions {
   /**
    * How the pager waits between faults: it serves a stream of faults from its own blocking poll
    * and returns to its event loop after `lingerMs` without a fault (default 1; 0: after every
-   * fault) or `maxTurnMs` of continuous service (default 5). See FaultLinger.
+   * fault) or `maxTurnMs` of continuous service (default 5); with `storageReplies` (default true)
+   * that poll also reads the replies of TCP storage. See FaultLinger.
    */
   linger?: Partial<FaultLingerOptions>;
   /** How long to wait for the worker to be ready; default 15 s (a cold tsx start takes ~0.5 s). */
@@ -91,7 +92,9 @@ export class Pager {
   static async start(options: PagerOptions): Promise<Pager> {
     const { region } = options;
     const linger = { ...DEFAULT_FAULT_LINGER, ...options.linger };
+    if (typeof linger.storageReplies !== 'boolean') throw new PagerError('invalid-option', `linger.storageReplies must be true or false, got ${String(linger.storageReplies)}`);
     for (const [name, value] of Object.entries(linger)) {
+      if (name === 'storageReplies') continue;
       if (!(typeof value === 'number' && value >= 0 && Number.isFinite(value))) {
         throw new PagerError('invalid-option', `linger.${name} must be a non-negative number of milliseconds, got ${String(value)}`);
       }

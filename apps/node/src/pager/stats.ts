@@ -4,6 +4,8 @@ export const PAGER_COUNTER_NAMES = [
   'evictedPages', 'prefetchedPages', 'poisonedPages', 'commands', 'failedCommands',
   'messagesRead', 'reads', 'maxMessagesPerRead', 'unexpectedEvents', 'errors', 'moveFallbacks',
   'multiPageFills', 'multiPageFillPages', 'dirtyScans', 'dirtyRaces', 'rescueWrites',
+  /** Socket reads of storage replies done in the pager's own poll, not the event loop (FaultLinger). */
+  'storageReceives',
 ] as const;
 
 /** One pager counter name. */

@@ -110,9 +110,10 @@ async function start(data: PagerWorkerData): Promise<void> {
     }
   };
   // Poll first, then register: the worker is ready before the range can fault.
-  const linger = new FaultLinger(uffd.fd, [data.doorbellFd, data.stopFd], data.linger);
+  const linger = new FaultLinger(uffd.fd, [data.doorbellFd, data.stopFd], data.linger, data.linger.storageReplies ? handler.directIo : null, counters);
   const drain = (): number => loop.drain();
-  const mayBlock = (): boolean => !held.stopped && !handler.awaitsLoop();
+  // Storage I/O in flight keeps the pager in the loop, unless the linger reads its replies itself.
+  const mayBlock = (): boolean => !held.stopped && (linger.readsStorage || !handler.awaitsLoop());
   poll(uffd.fd, () => {
     if (drain() > 0) linger.serve(drain, mayBlock);
   });

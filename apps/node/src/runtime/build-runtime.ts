@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { DvsRegionListener } from '@rackmem/dvs';
+import { TcpFabric, type DirectReceiver } from '@rackmem/krdma';
 import { PagingEngine, type PageStore } from '@rackmem/vm';
 import { PAGE_SIZE_BYTES } from '../native/constants.js';
 import type { PagemapScanner } from '../native/pagemap-scan.js';
@@ -12,6 +13,7 @@ import { SharedEngineStats } from './engine-stats.js';
 import { FrameStore } from './frame-store.js';
 import { LocalPageStore } from './local-page-store.js';
 import { openRemoteStorage } from './remote-storage.js';
+import { TurnScheduler } from './turn-scheduler.js';
 import { UffdRuntime } from './uffd-runtime.js';
 
 /** Frames beyond the region's page count: write-back staging plus slack. */
@@ -39,20 +41,33 @@ export async function buildEngineRuntime(
   // Lost pages reported by storage become engine events once the runtime exists.
   const hook: { runtime?: UffdRuntime } = {};
   const listener: DvsRegionListener = { pagesLost: (pages) => hook.runtime?.pagesLost(pages) };
-  const { store, close } = await openStorage(config, regionBytes, listener);
+  const { store, close, io } = await openStorage(config, regionBytes, listener);
   const stats = new SharedEngineStats(config.statsSab);
-  const runtime = new UffdRuntime(engine, store, mapper, frames, counters, stats, () => performance.now(), close, reportLost, scanner, config.testHooks);
+  const runtime = new UffdRuntime(engine, store, mapper, frames, counters, stats, () => performance.now(), close, reportLost, scanner, config.testHooks, io);
   hook.runtime = runtime;
   return runtime;
 }
 
-async function openStorage(config: EngineWorkerConfig, regionBytes: number, listener: DvsRegionListener): Promise<{ store: PageStore; close: () => Promise<void> }> {
+async function openStorage(config: EngineWorkerConfig, regionBytes: number, listener: DvsRegionListener): Promise<{ store: PageStore; close: () => Promise<void>; io: DirectReceiver | null }> {
   const storage = config.storage;
   if (storage.kind === 'local') {
     const pages = regionBytes / PAGE_SIZE_BYTES;
     const store = new LocalPageStore(pages, Math.min(pages, Math.floor((storage.capacityBytes ?? regionBytes) / PAGE_SIZE_BYTES)));
-    return { store, close: async () => store.close() };
+    return { store, close: async () => store.close(), io: null };
   }
-  const remote = await openRemoteStorage(storage, regionBytes, listener);
-  return { store: remote.region, close: () => remote.close() };
+  const turn = new TurnScheduler();
+  const remote = await openRemoteStorage(storage, regionBytes, listener, {}, turn);
+  // TCP storage: the pager may read its donor connections in its own poll (verbs completes on the loop).
+  const fabric = remote.fabric;
+  const io: DirectReceiver | null = fabric instanceof TcpFabric ? {
+    get receiveFds() {
+      return fabric.receiveFds;
+    },
+    receiveNow: (fd) => fabric.receiveNow(fd),
+    endTurn: () => {
+      turn.runNow();
+      fabric.endTurn();
+    },
+  } : null;
+  return { store: remote.region, close: () => remote.close(), io };
 }

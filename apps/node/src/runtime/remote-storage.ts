@@ -1,5 +1,5 @@
 import { createRemoteBackend, DvsRegion, NodeRegistry, type DvsRegionListener } from '@rackmem/dvs';
-import { TcpFabric, VerbsFabric, type Fabric, type PeerInfo, type RemoteStats, type TcpFabricOptions, type VerbsFabricOptions } from '@rackmem/krdma';
+import { TcpFabric, VerbsFabric, type Fabric, type PeerInfo, type RemoteStats, type Scheduler, type TcpFabricOptions, type VerbsFabricOptions } from '@rackmem/krdma';
 import { PAGE_SIZE_BYTES } from '../native/constants.js';
 import type { StorageConfig } from './storage-config.js';
 
@@ -28,6 +28,8 @@ export async function openRemoteStorage(
   listener: DvsRegionListener,
   /** Extra verbs fabric options (tests run it on the fake NIC with `openTransport`). */
   verbsOverrides: Partial<VerbsFabricOptions> = {},
+  /** Where the fabric defers completions (default: microtasks). */
+  scheduler?: Scheduler,
 ): Promise<RemoteStorage> {
   if (config.donors.length === 0) throw new Error('remote storage needs at least one donor address (host:port)');
   const timeoutMs = config.requestTimeoutMs ?? 2000;
@@ -35,6 +37,7 @@ export async function openRemoteStorage(
     nodeName: config.nodeName,
     secret: Buffer.from(config.secretHex, 'hex'),
     timeouts: { requestTimeoutNs: timeoutMs * MS_NS, peerDeadAfterNs: 2 * timeoutMs * MS_NS, heartbeatIntervalNs: (timeoutMs / 2) * MS_NS },
+    ...(scheduler !== undefined ? { scheduler } : {}),
   };
   // VerbsFabric throws a typed KrdmaError (no-rdma-device, libibverbs-missing) that says what to do.
   const fabric: StorageFabric = config.transport === 'rdma' ? new VerbsFabric({ ...options, ...verbsOverrides }) : new TcpFabric(options);

@@ -1,3 +1,4 @@
+import type { DirectReceiver } from '@rackmem/krdma';
 import { Command, COMMAND_NAMES, type PageStore, type PagingEngine, writeBackBatch } from '@rackmem/vm';
 import { diagnose } from '../pager/fault-loop.js';
 
@@ -79,6 +80,7 @@ export class UffdRuntime implements FaultHandler {
   private readonly kept = new Set<number>();
   /** UFFDIO_MOVEs out of the region so far (for the `moveBusyEvery` test hook). */
   private movesOut = 0;
+  readonly directIo: DirectReceiver | null;
 
   constructor(
     private readonly engine: PagingEngine,
@@ -95,7 +97,26 @@ export class UffdRuntime implements FaultHandler {
     scanner: PagemapScanner | null = null,
     /** Tests only: fault injection. */
     private readonly testHooks: PagerTestHooks = {},
+    /** Remote storage whose connections the pager may read in its own poll (TCP), or null. */
+    storageIo: DirectReceiver | null = null,
   ) {
+    this.directIo = storageIo === null ? null : {
+      get receiveFds() {
+        return storageIo.receiveFds;
+      },
+      receiveNow: (fd) => storageIo.receiveNow(fd),
+      endTurn: () => {
+        // What microtasks would do at the end of this turn, now: the pager is about to sleep in
+        // its own poll, where they do not run. Storage's deferred work and writes, the queued
+        // end-of-callback pump, then the writes that pump made.
+        storageIo.endTurn();
+        if (this.pumpQueued) {
+          this.pumpQueued = false;
+          this.pump();
+          storageIo.endTurn();
+        }
+      },
+    };
     this.batchScratch = new Int32Array(Math.max(1, engine.config.writebackBatchPages));
     this.direct = isDirectPageSource(store) ? store : null;
     this.gather = this.direct === null ? RegionMemory.map(this.run.maxPages * PAGE_SIZE_BYTES) : null;
@@ -123,9 +144,8 @@ export class UffdRuntime implements FaultHandler {
 
   /**
    * Local storage completes inside the call, so the pager may wait for the next fault in its own
-   * poll. Remote storage always hands back to the event loop: besides page I/O it has background
-   * traffic there (slab pool refills, frees, heartbeats) that a linger would delay, and its faults
-   * mostly need I/O anyway (kv bench at 50% local: 10.1-12.4 k req/s either way, within noise).
+   * poll. Remote storage completes on the event loop, unless the pager reads its connections in
+   * that poll too (`directIo`, see FaultLinger).
    */
   awaitsLoop(): boolean {
     return this.storageOpsInFlight > 0 || this.direct === null;

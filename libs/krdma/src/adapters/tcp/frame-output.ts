@@ -169,6 +169,14 @@ export class FrameOutput {
     if (this.pendingFrames > 0) this.flush();
   }
 
+  /**
+   * Runs the end of the turn now (what the scheduled microtask does): for a thread about to sleep
+   * outside the event loop, where that microtask would not run until it returns.
+   */
+  endTurn(): void {
+    if (this.scheduled) this.flushScheduled();
+  }
+
   private schedule(): void {
     if (this.scheduled || this.inReceive) return;
     this.scheduled = true;

@@ -12,6 +12,7 @@ import type { Session, SessionEnd } from '../../internal/session/session.js';
 import { SessionFabric, type SessionFabricOptions } from '../../internal/session/session-fabric.js';
 import { ReceiveBudget } from '../../internal/wire/receive-budget.js';
 import { cryptoNonceSource, microtaskScheduler, monotonicClock } from '../runtime.js';
+import { canReceiveDirectly, receiveNow, type DirectReceiver } from './direct-receive.js';
 import { FLUSH_EARLY_BYTES, FLUSH_EARLY_FRAMES, FrameOutput } from './frame-output.js';
 
 const MS_NS = 1_000_000;
@@ -88,6 +89,10 @@ interface Connection {
   /** Session timeouts seen at the last tick. */
   timeoutsSeen: number;
   paused: boolean;
+  /** Dialled connections: the buffer the event loop reads into, which direct receives share. */
+  readonly readBuffer: Buffer | null;
+  /** The socket's fd while it is readable directly (see DirectReceiver), else -1. */
+  directFd: number;
 }
 
 /** A peer this node connected to and keeps connected. */
@@ -127,7 +132,7 @@ function errorText(error: unknown): string {
  * share a {@link ReceiveBudget}. `close()` stops timers and sockets, so nothing keeps the
  * process alive.
  */
-export class TcpFabric extends SessionFabric {
+export class TcpFabric extends SessionFabric implements DirectReceiver {
   private readonly connectTimeoutNs: number;
   private readonly reconnectPolicy: BackoffPolicy | null;
   private readonly stableAfterMs: number;
@@ -136,6 +141,9 @@ export class TcpFabric extends SessionFabric {
   private readonly flushEarlyBytes: number;
   private readonly flushEarlyFrames: number;
   private readonly connections = new Set<Connection>();
+  /** Dialled connections readable with {@link receiveNow}, by fd. */
+  private readonly directByFd = new Map<number, Connection>();
+  receiveFds: readonly number[] = [];
   private readonly maintained = new Map<string, Maintained>();
   private readonly ticker: ReturnType<typeof setInterval>;
   private server: Server | null = null;
@@ -321,6 +329,45 @@ export class TcpFabric extends SessionFabric {
     return this.closing;
   }
 
+  // ---- direct receive (DirectReceiver) --------------------------------------------------------
+
+  receiveNow(fd: number): number {
+    const connection = this.directByFd.get(fd);
+    if (connection === undefined || connection.session === null || connection.paused) return -1;
+    const buffer = connection.readBuffer!;
+    const bytes = receiveNow(fd, buffer);
+    if (bytes > 0) this.delivered(connection, buffer, bytes);
+    return bytes;
+  }
+
+  endTurn(): void {
+    for (const connection of this.connections) connection.output.endTurn();
+  }
+
+  /** Bytes read from a connection (by the event loop or a direct receive) go to its session. */
+  private delivered(connection: Connection, buffer: Uint8Array, bytes: number): void {
+    this.totals.reads++;
+    this.totals.bytesRead += bytes;
+    const session = connection.session;
+    if (session !== null) connection.output.receiving(() => session.receive(buffer.subarray(0, bytes)));
+  }
+
+  private watchDirectly(connection: Connection): void {
+    if (connection.readBuffer === null || !canReceiveDirectly()) return;
+    const fd = (connection.socket as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
+    if (typeof fd !== 'number' || fd < 0) return;
+    connection.directFd = fd;
+    this.directByFd.set(fd, connection);
+    this.receiveFds = [...this.directByFd.keys()];
+  }
+
+  private unwatchDirectly(connection: Connection): void {
+    if (connection.directFd < 0) return;
+    if (this.directByFd.get(connection.directFd) === connection) this.directByFd.delete(connection.directFd);
+    connection.directFd = -1;
+    this.receiveFds = [...this.directByFd.keys()];
+  }
+
   // ---- connections ----------------------------------------------------------------------------
 
   protected dial(address: PeerAddress, done: ConnectDone): void {
@@ -333,19 +380,17 @@ export class TcpFabric extends SessionFabric {
       errorReason: null,
       timeoutsSeen: 0,
       paused: false,
+      readBuffer: Buffer.allocUnsafe(256 * 1024),
+      directFd: -1,
     };
-    const readBuffer = Buffer.allocUnsafe(256 * 1024);
     const socket = netConnect({
       host: address.host,
       port: address.port,
       noDelay: true,
       onread: {
-        buffer: readBuffer,
+        buffer: connection.readBuffer!,
         callback: (bytes: number, buffer: Uint8Array) => {
-          this.totals.reads++;
-          this.totals.bytesRead += bytes;
-          const session = connection.session;
-          if (session !== null) connection.output.receiving(() => session.receive(buffer.subarray(0, bytes)));
+          this.delivered(connection, buffer, bytes);
           return true;
         },
       },
@@ -385,7 +430,7 @@ export class TcpFabric extends SessionFabric {
       socket.destroy();
       return;
     }
-    const connection: Connection = { socket, output: new FrameOutput(socket, this.flushEarlyBytes, this.flushEarlyFrames), session: null, errorReason: null, timeoutsSeen: 0, paused: false };
+    const connection: Connection = { socket, output: new FrameOutput(socket, this.flushEarlyBytes, this.flushEarlyFrames), session: null, errorReason: null, timeoutsSeen: 0, paused: false, readBuffer: null, directFd: -1 };
     const from: PeerAddress | null = socket.remoteAddress !== undefined && socket.remotePort !== undefined ? { host: socket.remoteAddress, port: socket.remotePort } : null;
     this.attach(connection, 'server', from, null);
     socket.on('data', (chunk: Buffer) => {
@@ -405,6 +450,7 @@ export class TcpFabric extends SessionFabric {
     this.connections.add(connection);
     this.totals.connectionsOpened++;
     if (role === 'client') socket.on('error', (error) => void (connection.errorReason = errorText(error)));
+    this.watchDirectly(connection);
     connection.session = this.openSession(
       role,
       address,
@@ -430,6 +476,7 @@ export class TcpFabric extends SessionFabric {
     );
     socket.on('close', () => {
       this.connections.delete(connection);
+      this.unwatchDirectly(connection);
       this.totals.framesOut += output.counters.frames;
       this.totals.flushes += output.counters.flushes;
       this.totals.directSends += output.counters.directSends;
