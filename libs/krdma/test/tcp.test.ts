@@ -225,7 +225,7 @@ describe('TCP transport across processes', { timeout: 20_000 }, () => {
     await connectUp(c, victim.port);
     const fd = c.receiveFds[0];
     victim.child.kill('SIGKILL');
-    await exited(victim);
+    await exited(victim.child);
     const end = Date.now() + 2000;
     let last = 0;
     while (Date.now() < end && (last = c.receiveNow(fd)) === 0) {

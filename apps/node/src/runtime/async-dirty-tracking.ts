@@ -58,14 +58,14 @@ export class AsyncDirtyTracking {
     this.guard.beforeUnmap(page, slotBytes);
   }
 
-  /**
-   * A fetch of `page` must wait while a rescue write of it is out (a read before it lands would be
-   * stale): true when `then(landed)` will run once it completes; false when the fetch may go now.
-   */
-  deferFetch(page: number, then: (landed: boolean) => void): boolean {
-    if (!this.rescues.has(page)) return false;
+  /** A rescue write of `page` is out: a fetch must wait for it (a read before it lands would be stale). */
+  rescuing(page: number): boolean {
+    return this.rescues.has(page);
+  }
+
+  /** Runs `then(landed)` once the rescue write of `page` completed (at once if there is none). */
+  afterRescue(page: number, then: (landed: boolean) => void): void {
     this.rescues.afterRescue(page, then);
-    return true;
   }
 
   /**

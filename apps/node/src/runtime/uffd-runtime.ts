@@ -259,14 +259,14 @@ export class UffdRuntime implements FaultHandler {
 
   private fetch(page: number, frame: number): void {
     // Storage gets the page's last bytes from a rescue write: read only after it landed.
-    const deferred = this.async?.deferFetch(page, (landed) => {
-      this.storageOpsInFlight--;
-      if (landed) this.fetch(page, frame);
-      else this.engine.fetchDone(page, false);
-      this.pump();
-    });
-    if (deferred === true) {
+    if (this.async !== null && this.async.rescuing(page)) {
       this.storageOpsInFlight++;
+      this.async.afterRescue(page, (landed) => {
+        this.storageOpsInFlight--;
+        if (landed) this.fetch(page, frame);
+        else this.engine.fetchDone(page, false);
+        this.pump();
+      });
       return;
     }
     if (this.direct !== null) {
