@@ -15,6 +15,15 @@ describe('fault timer', () => {
     expect(t.openCount).toBe(0);
   });
 
+  it('tracks an untimed fault as waiting (the latency sample skips it) until it finishes', () => {
+    const t = new FaultTimer(4);
+    t.start(5, -1);
+    expect(t.has(5)).toBe(true);
+    expect(t.finish(5)).toBe(-1);
+    expect(t.has(5)).toBe(false);
+    expect(t.openCount).toBe(0);
+  });
+
   it('keeps the first start of a fault reported twice', () => {
     const t = new FaultTimer(4);
     t.start(7, 1);

@@ -21,7 +21,10 @@ export class FaultTimer {
     return this.open;
   }
 
-  /** Starts timing `page` at `nowMs`, unless it is already being timed (a second message for the same fault). */
+  /**
+   * Starts timing `page` at `nowMs` (-1: tracked as waiting, not timed), unless it is already
+   * open (a second message for the same fault).
+   */
   start(page: number, nowMs: number): void {
     if (this.indexOf(page) >= 0) return;
     if (this.open === this.capacity) {
@@ -38,7 +41,7 @@ export class FaultTimer {
     return this.indexOf(page) >= 0;
   }
 
-  /** Stops timing `page`; returns when it started, or -1 when it was not being timed (a prefetch, say). */
+  /** Stops timing `page`; returns when it started, or -1 when it was not timed or not open (a prefetch, say). */
   finish(page: number): number {
     const i = this.indexOf(page);
     if (i < 0) return -1;

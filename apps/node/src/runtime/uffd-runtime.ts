@@ -38,6 +38,13 @@ function isBusy(err: unknown): boolean {
   return (err as { errno?: number }).errno === EBUSY;
 }
 
+/**
+ * Faults timed for the latency histogram: one in this many (a power of two). Two clock reads and a
+ * histogram update cost ~0.2 µs per fault on the development VM, a sixth of what a local fault
+ * costs the pager beyond the C reference handler; a 1-in-4 sample keeps the percentiles.
+ */
+const LATENCY_SAMPLE_EVERY = 4;
+
 /** Control operations the runtime adds to the pager's (see `PagerOp`). */
 export const RuntimeOp = {
   /** Set the local budget to `arg` pages. */
@@ -58,6 +65,8 @@ export class UffdRuntime implements FaultHandler {
   /** Storage reads and writes issued and not yet completed (remote ones complete on the event loop). */
   private storageOpsInFlight = 0;
   private readonly faultTimer = new FaultTimer();
+  /** Faults seen (the latency sample's counter). */
+  private faultsSeen = 0;
   /** Prefetched pages waiting to be installed together. */
   private readonly run = new FillRun();
   /**
@@ -136,7 +145,9 @@ export class UffdRuntime implements FaultHandler {
       if (this.engine.pageState(page) === 1 /* active */) this.engine.dirtied(page);
       else this.mapper.wake(page, 1); // stale: the page was evicted since; the retry faults normally
     } else {
-      this.faultTimer.start(page, this.clock());
+      // Every fault is tracked as waiting; one in LATENCY_SAMPLE_EVERY is also timed (see there).
+      const timed = (++this.faultsSeen & (LATENCY_SAMPLE_EVERY - 1)) === 0;
+      this.faultTimer.start(page, timed ? this.clock() : -1);
       this.engine.fault(page, isWrite);
     }
     this.pump();
