@@ -25,6 +25,10 @@ describeWithUffd('rackmem bench fault (tiny sizes: the JSON, not the figures)', 
         expect(r[key], `${placement}.${key}`).toBeGreaterThan(0);
       }
       expect(r.wrong, `${placement}: pages read back wrong`).toBe(0);
+      const roundRatios = r.roundRatios as { local: number[]; remote: number[] };
+      expect(roundRatios.local).toHaveLength(1);
+      expect(roundRatios.local[0]).toBeCloseTo((r.medianRatio as number), 1); // one round: the same ratio
+      expect(roundRatios.remote[0]).toBeCloseTo((r.remoteMedianRatio as number), 1);
     }
     expect(result.seqPagesPerSecPrefetch).toBeGreaterThan(0);
     expect(result.seqPagesPerSecDemand).toBeGreaterThan(0);

@@ -157,6 +157,12 @@ export async function runFaultBench(options: FaultBenchOptions = {}): Promise<Re
         remoteReferenceMedianUs: remoteSide.referenceMedianUs,
         remoteReferenceP99Us: remoteSide.referenceP99Us,
         remoteMedianRatio: remoteSide.medianRatio,
+        // Each round's pager and C runs are back to back: their ratio cancels the VM's drift over
+        // the run, which the ratio of medians above does not (the C side can drift alone).
+        roundRatios: {
+          local: pager.map((x, i) => round(x.medianUs / ref[i].medianUs)),
+          remote: remoteRuns.map((x, i) => round(x.medianUs / remoteRef[i].medianUs)),
+        },
         rounds: {
           pagerMedianUs: pager.map((x) => x.medianUs),
           referenceMedianUs: ref.map((x) => x.medianUs),
