@@ -109,7 +109,7 @@ async function main(): Promise<number> {
     reports.push(report);
     say(`  gemm: results equal; plain memory ${plainSeconds.toFixed(2)} s, rackmem at 50% local ${report.seconds.toFixed(2)} s (${(report.seconds / plainSeconds).toFixed(1)}x)`);
     printTable(reports);
-    say('\n  fault latency: from the fault message to the mapped page, measured in the pager thread (histogram buckets ~12% wide)');
+    say('\n  fault latency: from the fault message to the mapped page, measured in the pager thread on one fault in four (histogram buckets ~12% wide)');
     return 0;
   } finally {
     say('\n  stopping the rack');
