@@ -57,7 +57,7 @@ export class FaultLinger {
     this.build([]);
   }
 
-  /** The handler's storage connections, read in the poll; null when replies go through the loop. */
+  /** Whether the poll reads the handler's storage connections (false: replies go through the loop). */
   get readsStorage(): boolean {
     return this.io !== null;
   }
@@ -89,6 +89,8 @@ export class FaultLinger {
         for (let i = 0; i < this.count; i++) b[i * POLLFD_BYTES + 6] = b[i * POLLFD_BYTES + 7] = 0;
         const ready = poll(b, this.count, this.options.lingerMs);
         if (ready <= 0) break; // quiet (or EINTR): the loop takes over
+        // Returning without endTurn is safe: what a turn leaves undone also waits in a microtask,
+        // which runs as soon as this callback returns to the loop.
         for (let i = 1; i < loopEnd; i++) if ((b[i * POLLFD_BYTES + 6] | b[i * POLLFD_BYTES + 7]) !== 0) return handled;
         let received = false;
         for (let i = loopEnd; i < this.count; i++) {
