@@ -1,18 +1,16 @@
 import koffi from 'koffi';
+import { libcFunction } from './libc-function.js';
 
 const MSG_DONTWAIT = 0x40;
+const EAGAIN = 11;
 
 type RecvFn = (fd: number, buf: Buffer, lengthBytes: number, flags: number) => number;
+const RECV = 'intptr_t recv(int fd, void *buf, size_t len, int flags)';
+/** Resolved on first use (a module variable: this is on every reply's path). */
 let recv: RecvFn | null | undefined;
 
 function recvFunction(): RecvFn | null {
-  if (recv !== undefined) return recv;
-  try {
-    recv = koffi.load('libc.so.6').func('intptr_t recv(int fd, void *buf, size_t len, int flags)') as RecvFn;
-  } catch {
-    recv = null; // no libc through koffi here: every read goes through the event loop
-  }
-  return recv;
+  return recv === undefined ? (recv = libcFunction<RecvFn>(RECV)) : recv;
 }
 
 /** True when this process can read sockets with recv(2) through koffi. */
@@ -30,7 +28,7 @@ export function receiveNow(fd: number, into: Buffer): number {
   if (fn === null) return -1;
   const n = fn(fd, into, into.length, MSG_DONTWAIT);
   if (n > 0) return n;
-  if (n < 0 && koffi.errno() === 11 /* EAGAIN */) return 0;
+  if (n < 0 && koffi.errno() === EAGAIN) return 0;
   return -1;
 }
 

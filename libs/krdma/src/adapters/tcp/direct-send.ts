@@ -1,21 +1,13 @@
 import type { Socket } from 'node:net';
-import koffi from 'koffi';
+import { libcFunction } from './libc-function.js';
 
 const MSG_DONTWAIT = 0x40;
 const MSG_NOSIGNAL = 0x4000;
 
 type SendFn = (fd: number, buf: Buffer, lengthBytes: number, flags: number) => number;
+const SEND = 'intptr_t send(int fd, const void *buf, size_t len, int flags)';
+/** Resolved on first use (a module variable: this is on every request's path). */
 let send: SendFn | null | undefined;
-
-function sendFunction(): SendFn | null {
-  if (send !== undefined) return send;
-  try {
-    send = koffi.load('libc.so.6').func('intptr_t send(int fd, const void *buf, size_t len, int flags)') as SendFn;
-  } catch {
-    send = null; // no libc through koffi here: every write goes through the socket
-  }
-  return send;
-}
 
 /**
  * The socket's fd when a write may bypass Node's stream: connected, writable and nothing queued
@@ -36,7 +28,7 @@ export function idleSocketFd(socket: Socket): number {
  * any error the normal way.
  */
 export function directSend(fd: number, bytes: Buffer): number {
-  const fn = sendFunction();
+  const fn = send === undefined ? (send = libcFunction<SendFn>(SEND)) : send;
   if (fn === null) return -1;
   const sent = fn(fd, bytes, bytes.length, MSG_DONTWAIT | MSG_NOSIGNAL);
   return sent > 0 ? sent : -1;
