@@ -97,6 +97,6 @@ export { TcpFabric, processReceiveBudget, type TcpCounters, type TcpFabricOption
 /** Reading a TCP fabric's connections from a thread's own poll(2) loop. */
 export type { DirectReceiver } from './adapters/tcp/direct-receive.js';
 /** Runtime adapters (ambient scheduling, CSPRNG nonces, monotonic clock). */
-export { cryptoNonceSource, defaultNodeName, immediateScheduler, microtaskScheduler, monotonicClock } from './adapters/runtime.js';
+export { cryptoNonceSource, defaultNodeName, deferMicrotask, immediateScheduler, microtaskScheduler, monotonicClock } from './adapters/runtime.js';
 /** Verbs transport through koffi: device, RC endpoints over a TCP side channel, one-sided READ/WRITE, SEND/RECV RPC, typed errors, and the VerbsFabric (TCP control plane, RDMA data plane). */
 export * from './adapters/verbs/index.js';

@@ -1,4 +1,4 @@
-import type { Scheduler } from '@rackmem/krdma';
+import { deferMicrotask, type Scheduler } from '@rackmem/krdma';
 
 /**
  * The storage fabric's scheduler on the pager thread: deferred completions (connect answers,
@@ -14,7 +14,7 @@ export class TurnScheduler implements Scheduler {
     this.queue.push(fn);
     if (this.microtaskQueued) return;
     this.microtaskQueued = true;
-    queueMicrotask(this.runQueued);
+    deferMicrotask(this.runQueued);
   }
 
   /** Runs everything deferred so far, in order (and what that defers in turn). */

@@ -1,4 +1,4 @@
-import type { DirectReceiver } from '@rackmem/krdma';
+import { deferMicrotask, type DirectReceiver } from '@rackmem/krdma';
 import { Command, COMMAND_NAMES, type PageStore, type PagingEngine, writeBackBatch } from '@rackmem/vm';
 import { diagnose } from '../pager/fault-loop.js';
 
@@ -302,13 +302,16 @@ export class UffdRuntime implements FaultHandler {
     });
   }
 
+  private readonly pumpQueuedNow = (): void => {
+    if (!this.pumpQueued) return; // run already, by the linger's endTurn
+    this.pumpQueued = false;
+    this.pump();
+  };
+
   private pumpSoon(): void {
     if (this.pumpQueued) return;
     this.pumpQueued = true;
-    queueMicrotask(() => {
-      this.pumpQueued = false;
-      this.pump();
-    });
+    deferMicrotask(this.pumpQueuedNow);
   }
 
   /**

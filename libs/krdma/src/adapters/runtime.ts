@@ -4,8 +4,20 @@ import { randomFillSync } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Clock, NonceSource, Scheduler } from '../internal/session/ports.js';
 
+const resolved = Promise.resolve();
+
+/**
+ * Runs `fn` as a microtask, FIFO with every other microtask, like `queueMicrotask` but without its
+ * per-call async-context wrapper (an AsyncResource and a bound function): ~150 ns against ~250-350
+ * ns per call on the development VM, and it is called for every request on the paging path. A
+ * throw inside `fn` surfaces as an unhandled rejection, which Node raises as an uncaught exception.
+ */
+export function deferMicrotask(fn: () => void): void {
+  void resolved.then(fn);
+}
+
 /** A scheduler running deferred work as microtasks (FIFO). */
-export const microtaskScheduler: Scheduler = { defer: (fn) => queueMicrotask(fn) };
+export const microtaskScheduler: Scheduler = { defer: deferMicrotask };
 
 /** A scheduler running deferred work with setImmediate (FIFO; lets I/O interleave). */
 export const immediateScheduler: Scheduler = { defer: (fn) => void setImmediate(fn) };

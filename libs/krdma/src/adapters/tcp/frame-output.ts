@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 import { writeU32, writeU64 } from '../../internal/wire/bytes.js';
 import { encodeCheckedFrame, payloadByteLength, writeHeader } from '../../internal/wire/encode.js';
 import { HEADER_BYTES, MessageType, type WireMessage } from '../../internal/wire/messages.js';
+import { deferMicrotask } from '../runtime.js';
 import { directSend, idleSocketFd } from './direct-send.js';
 
 const ARENA_BYTES = 256 * 1024;
@@ -180,7 +181,7 @@ export class FrameOutput {
   private schedule(): void {
     if (this.scheduled || this.inReceive) return;
     this.scheduled = true;
-    queueMicrotask(this.flushScheduled);
+    deferMicrotask(this.flushScheduled);
   }
 
   private readonly flushScheduled = (): void => {

@@ -13,7 +13,7 @@ import { DEFAULT_PORT } from '../../internal/identity.js';
 import { DEFAULT_SESSION_TIMEOUTS } from '../../internal/session/ports.js';
 import { resolveWireLimits } from '../../internal/wire/limits.js';
 import type { DonorService } from '../../internal/donor/donor.js';
-import { monotonicClock } from '../runtime.js';
+import { deferMicrotask, monotonicClock } from '../runtime.js';
 import { TcpFabric, type TcpCounters, type TcpFabricOptions } from '../tcp/tcp-fabric.js';
 import type { VerbsEndpoint } from './endpoint.js';
 import { RdmaTransport, type RdmaTransportOptions } from './transport.js';
@@ -398,7 +398,7 @@ export class VerbsFabric implements Fabric {
   private newLink(info: PeerInfo, eventSeen: boolean): LinkRecord {
     const peer = info.id as PeerId;
     const link = new VerbsLink({
-      ...this.linkLimits, queueTimeoutNs: this.requestTimeoutNs, nowNs: monotonicClock.nowNs, defer: (fn) => queueMicrotask(fn),
+      ...this.linkLimits, queueTimeoutNs: this.requestTimeoutNs, nowNs: monotonicClock.nowNs, defer: deferMicrotask,
       viaTcp: (kind, ops, done) => this.viaTcp(peer, kind, ops, done), counters: this.linkCounters,
       onQueuePairFailed: (reason) => {
         if (!this.current(record)) return;
