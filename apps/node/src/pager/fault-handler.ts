@@ -15,6 +15,12 @@ export interface FaultHandler {
    */
   awaitsLoop(): boolean;
   /**
+   * Storage reads or writes issued and not completed. The threads that faulted wait for them, so
+   * right after a drain that started a fetch no new fault is likely queued yet: the linger then
+   * waits in its poll instead of reading the uffd once more first.
+   */
+  storageInFlight(): boolean;
+  /**
    * The storage connections the pager may read in its own poll while it waits for faults and
    * replies together (see FaultLinger), with an `endTurn` that also runs the handler's own
    * end-of-turn work; null when storage completes only on the event loop (or synchronously).

@@ -66,7 +66,7 @@ export class FaultLinger {
    * Serves faults with `drain` while they keep coming (call it after the loop's own drain). Returns
    * the number of messages drained here.
    */
-  serve(drain: () => number, mayBlock: () => boolean): number {
+  serve(drain: () => number, mayBlock: () => boolean, readFirst: () => boolean = () => true): number {
     if (this.options.lingerMs <= 0) return 0;
     const deadline = performance.now() + this.options.maxTurnMs;
     const poll = libc().poll;
@@ -74,10 +74,13 @@ export class FaultLinger {
     const loopEnd = this.fixedFds.length;
     let handled = 0;
     let rounds = 0;
+    let readNext = readFirst();
     while (mayBlock()) {
       // Read first: with the faulting thread on this CPU, its next fault is usually queued by the
-      // time the previous one's wake-up returns, and the read saves a poll.
-      let n = drain();
+      // time the previous one's wake-up returns, and the read saves a poll. Not while the last
+      // faults wait for storage (`readFirst()` false): nothing is queued yet, the read would be
+      // one wasted syscall per remote fault.
+      let n = readNext ? drain() : 0;
       if (n === 0) {
         if (io !== null) {
           io.endTurn();
@@ -105,6 +108,7 @@ export class FaultLinger {
         if (n === 0 && !received) break; // nothing to read after all: let the loop look
       }
       handled += n;
+      readNext = readFirst();
       // The clock every 8th round: a fault is a few µs, so the turn ends at most ~0.1 ms late
       // locally (~1 ms with remote faults), and most rounds skip a clock read.
       if ((++rounds & 7) === 0 && performance.now() >= deadline) break;

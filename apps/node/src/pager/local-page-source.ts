@@ -74,6 +74,10 @@ export class LocalPageSource implements FaultHandler {
     return false;
   }
 
+  storageInFlight(): boolean {
+    return false;
+  }
+
   readonly directIo = null;
 
   onCommand(op: number, firstPage: number, count: number, arg: number): number {

@@ -114,8 +114,9 @@ async function start(data: PagerWorkerData): Promise<void> {
   const drain = (): number => loop.drain();
   // Storage I/O in flight keeps the pager in the loop, unless the linger reads its replies itself.
   const mayBlock = (): boolean => !held.stopped && (linger.readsStorage || !handler.awaitsLoop());
+  const readFirst = (): boolean => !handler.storageInFlight();
   poll(uffd.fd, () => {
-    if (drain() > 0) linger.serve(drain, mayBlock);
+    if (drain() > 0) linger.serve(drain, mayBlock, readFirst);
   });
   poll(data.doorbellFd, () => {
     doorbell.drain();

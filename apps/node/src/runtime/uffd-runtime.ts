@@ -162,6 +162,10 @@ export class UffdRuntime implements FaultHandler {
     return this.storageOpsInFlight > 0 || this.direct === null;
   }
 
+  storageInFlight(): boolean {
+    return this.storageOpsInFlight > 0;
+  }
+
   onCommand(op: number, firstPage: number, count: number, arg: number): number {
     switch (op) {
       case RuntimeOp.SetBudget:
