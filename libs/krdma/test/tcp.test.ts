@@ -237,6 +237,18 @@ describe('TCP transport across processes', { timeout: 20_000 }, () => {
     await c.close();
   });
 
+  it('receiveNow never reads the fd of a destroyed socket (its number may be reused before the close event)', async () => {
+    const c = consumer('consumer-destroyed', { reconnect: false });
+    await connectUp(c, donorA.port);
+    const fd = c.receiveFds[0];
+    // Destroy the socket the way a protocol error or close() does: the fd closes now, 'close' comes later.
+    const socket = (c as unknown as { connections: Set<{ socket: { destroy(): void } }> }).connections.values().next().value!.socket;
+    socket.destroy();
+    expect(c.receiveNow(fd)).toBe(-1);
+    expect(c.receiveFds).toEqual([]); // unwatched at once
+    await c.close();
+  });
+
   it('completes every request peer-lost soon after a donor is SIGKILLed mid-run, and nothing hangs', async () => {
     const victim = await donor('donor-k', 8 * MB);
     const c = consumer('consumer-kill');

@@ -334,6 +334,12 @@ export class TcpFabric extends SessionFabric implements DirectReceiver {
   receiveNow(fd: number): number {
     const connection = this.directByFd.get(fd);
     if (connection === undefined || connection.session === null || connection.paused) return -1;
+    // A destroyed socket's fd is closed at once, but its 'close' event (which unwatches it) comes a
+    // loop turn later; the number may be reused meanwhile, so never read it once destroyed.
+    if (connection.socket.destroyed) {
+      this.unwatchDirectly(connection);
+      return -1;
+    }
     const buffer = connection.readBuffer!;
     const bytes = receiveNow(fd, buffer);
     if (bytes > 0) this.delivered(connection, buffer, bytes);
