@@ -188,15 +188,20 @@ export async function runFaultBench(options: FaultBenchOptions = {}): Promise<Re
       seqPagesPerSecPrefetch, seqPagesPerSecDemand, prefetchSpeedup,
       seqRounds: { seqPagesPerSecPrefetch: prefetch, seqPagesPerSecDemand: demand },
     });
-    // The goals of the issue, and which were met in this run (same-run ratios, so machine speed cancels).
-    const ratio = (placement: string, key: string): number => (result[placement] as Record<string, number>)[key];
+    // The goals of the issue, and which were met in this run (same-run ratios, so machine speed
+    // cancels). Judged on the unrounded medians: 8.85 against 7.36 µs is 1.2024, which the
+    // rounded `medianRatio` shows as 1.2, and that is not within 1.2x.
+    const exactRatio = (placement: string, pager: string, reference: string): number => {
+      const r = result[placement] as Record<string, number>;
+      return r[pager] / r[reference];
+    };
     result.goals = { medianRatioMax: GOAL_MEDIAN_RATIO, prefetchSpeedupMin: GOAL_PREFETCH_SPEEDUP };
     result.goalsMet = {
-      localFree: ratio('free', 'medianRatio') <= GOAL_MEDIAN_RATIO,
-      localPinned: ratio('pinned', 'medianRatio') <= GOAL_MEDIAN_RATIO,
-      remoteFree: ratio('free', 'remoteMedianRatio') <= GOAL_MEDIAN_RATIO,
-      remotePinned: ratio('pinned', 'remoteMedianRatio') <= GOAL_MEDIAN_RATIO,
-      prefetch: prefetchSpeedup >= GOAL_PREFETCH_SPEEDUP,
+      localFree: exactRatio('free', 'pagerMedianUs', 'referenceMedianUs') <= GOAL_MEDIAN_RATIO,
+      localPinned: exactRatio('pinned', 'pagerMedianUs', 'referenceMedianUs') <= GOAL_MEDIAN_RATIO,
+      remoteFree: exactRatio('free', 'remoteMedianUs', 'remoteReferenceMedianUs') <= GOAL_MEDIAN_RATIO,
+      remotePinned: exactRatio('pinned', 'remoteMedianUs', 'remoteReferenceMedianUs') <= GOAL_MEDIAN_RATIO,
+      prefetch: seqPagesPerSecPrefetch / seqPagesPerSecDemand >= GOAL_PREFETCH_SPEEDUP,
     };
   } finally {
     cleanup();
