@@ -62,7 +62,7 @@ export const RuntimeOp = {
  */
 export class UffdRuntime implements FaultHandler {
   private draining = false;
-  /** Storage reads and writes issued and not yet completed (remote ones complete on the event loop). */
+  /** Storage reads and writes issued and not yet completed (remote ones complete on the event loop, or in the linger's poll). */
   private storageOpsInFlight = 0;
   private readonly faultTimer = new FaultTimer();
   /** Faults seen (the latency sample's counter). */
