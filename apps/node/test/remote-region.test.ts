@@ -8,6 +8,23 @@ import { asyncDirtyUnavailable, describeWithUffd, TSX_ARGS } from './uffd-availa
 const PAGE = 4096;
 const MiB = 1 << 20;
 
+/**
+ * Marks byte `at` of every page with `mark(page)`, pushes every page to the donors (a one-page
+ * budget), gives `localPages` back, then reads every mark through faults. Returns how many read
+ * back wrong.
+ */
+async function markEvictAndReadBack(region: PagedRegion, pages: number, localPages: number, at: number, mark: (page: number) => number): Promise<number> {
+  const bytes = new Uint8Array(region.arrayBuffers()[0]);
+  for (let p = 0; p < pages; p++) bytes[p * PAGE + at] = mark(p);
+  await region.setLimit(PAGE);
+  await region.setLimit(localPages * PAGE);
+  await region.sync();
+  let bad = 0;
+  for (let p = 0; p < pages; p++) if (bytes[p * PAGE + at] !== mark(p)) bad++;
+  await region.sync();
+  return bad;
+}
+
 describeWithUffd('paged regions over donors in other processes (TCP)', () => {
   afterAll(() => killDonors());
 
@@ -98,15 +115,7 @@ describeWithUffd('paged regions over donors in other processes (TCP)', () => {
         linger: { storageReplies },
       });
       try {
-        const bytes = new Uint8Array(region.arrayBuffers()[0]);
-        for (let p = 0; p < pages; p++) bytes[p * PAGE + 9] = (p * 13 + 1) & 255;
-        await region.setLimit(PAGE); // everything to the donor
-        await region.setLimit(pages * PAGE);
-        await region.sync();
-        let bad = 0;
-        for (let p = 0; p < pages; p++) if (bytes[p * PAGE + 9] !== ((p * 13 + 1) & 255)) bad++;
-        expect(bad).toBe(0);
-        await region.sync();
+        expect(await markEvictAndReadBack(region, pages, pages, 9, (p) => (p * 13 + 1) & 255)).toBe(0);
         const { counters, pager } = region.stats();
         expect(counters.io_read).toBeGreaterThanOrEqual(pages - 8); // all but the few the 1-page budget kept
         if (storageReplies) expect(pager.storageReceives).toBeGreaterThan(pages / 2);
@@ -126,15 +135,7 @@ describeWithUffd('paged regions over donors in other processes (TCP)', () => {
       storage: { kind: 'remote', donors: [donor.address], secretHex, nodeName: 'compute-scan', slabSizeBytes: 16 * MiB },
     });
     try {
-      const bytes = new Uint8Array(region.arrayBuffers()[0]);
-      for (let p = 0; p < pages; p++) bytes[p * PAGE + 5] = (p * 7) & 255;
-      await region.setLimit(PAGE); // everything to the donor
-      await region.setLimit((pages / 4) * PAGE);
-      await region.sync();
-      let bad = 0;
-      for (let p = 0; p < pages; p++) if (bytes[p * PAGE + 5] !== ((p * 7) & 255)) bad++;
-      expect(bad).toBe(0);
-      await region.sync();
+      expect(await markEvictAndReadBack(region, pages, pages / 4, 5, (p) => (p * 7) & 255)).toBe(0);
       const { counters, pager } = region.stats();
       expect(counters.prefetch_issued).toBeGreaterThan(pages / 2);
       expect(pager.multiPageFills).toBeGreaterThan(0);
