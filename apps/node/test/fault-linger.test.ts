@@ -1,7 +1,9 @@
 // FaultLinger's waiting rules, with eventfds standing in for the uffd and the loop's fds.
+import type { DirectReceiver } from '@rackmem/krdma';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventFd } from '../src/native/eventfd.js';
 import { FaultLinger } from '../src/pager/fault-linger.js';
+import { PAGER_COUNTER, PagerCounters } from '../src/pager/stats.js';
 
 const fds: EventFd[] = [];
 function eventFd(): EventFd {
@@ -15,7 +17,7 @@ afterEach(() => {
 });
 
 describe('FaultLinger', () => {
-  const options = { lingerMs: 5, maxTurnMs: 50, storageReplies: true };
+  const options = { lingerMs: 5, maxTurnMs: 50, storageReplies: true, spinUs: 0 };
 
   it('reads the uffd once more before sleeping, unless the last faults wait for storage', () => {
     const uffd = eventFd();
@@ -48,5 +50,39 @@ describe('FaultLinger', () => {
     doorbell.ring();
     expect(linger.serve(() => (uffd.drain() > 0 ? 1 : 0), () => true, () => false)).toBe(0);
     expect(doorbell.drain()).toBe(1); // the loop's poll callback reads it
+  });
+
+  it('polls without sleeping while a fault waits for storage, and sleeps once spinUs passed with nothing ready', () => {
+    const uffd = eventFd();
+    const doorbell = eventFd();
+    const socket = eventFd(); // a storage connection
+    const counters = new PagerCounters();
+    let waiting = true; // a faulting thread waits for a reply
+    let replies = 0;
+    const io: DirectReceiver = {
+      receiveFds: [socket.fd],
+      receiveNow: () => {
+        replies += socket.drain();
+        waiting = false; // the reply completes the fault
+        return 8;
+      },
+      endTurn: () => {},
+    };
+    const linger = new FaultLinger(uffd.fd, [doorbell.fd], { ...options, spinUs: 2000 }, io, counters);
+    const spins = (): number => counters.slots[PAGER_COUNTER.storageSpins];
+    const misses = (): number => counters.slots[PAGER_COUNTER.storageSpinMisses];
+    // The reply is there: the spin finds it and the linger reads it.
+    socket.ring();
+    linger.serve(() => 0, () => waiting, () => false, () => waiting);
+    expect([replies, spins(), misses()]).toEqual([1, 1, 0]);
+    // Nothing comes: the spin gives up, the blocking poll times out, back to the loop.
+    waiting = true;
+    linger.serve(() => 0, () => true, () => false, () => waiting);
+    expect([spins(), misses()]).toEqual([2, 1]);
+    // No thread waits for storage (a write-back in flight, say): straight to the blocking poll.
+    waiting = false;
+    linger.serve(() => 0, () => true, () => false, () => waiting);
+    expect(spins()).toBe(2);
+    expect(counters.slots[PAGER_COUNTER.storageReceives]).toBe(1);
   });
 });

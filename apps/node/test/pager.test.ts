@@ -148,6 +148,7 @@ describeWithUffd('pager fast path between faults (FaultLinger)', () => {
     try {
       await expect(Pager.start({ region, linger: { lingerMs: -1 } })).rejects.toThrow(/lingerMs/);
       await expect(Pager.start({ region, linger: { maxTurnMs: Number.NaN } })).rejects.toThrow(/maxTurnMs/);
+      await expect(Pager.start({ region, linger: { spinUs: -5 } })).rejects.toThrow(/linger.spinUs must be a non-negative number of microseconds/);
       await expect(Pager.start({ region, linger: { storageReplies: 'yes' as unknown as boolean } })).rejects.toThrow(/storageReplies must be true or false/);
     } finally {
       region.unmap();

@@ -20,6 +20,8 @@ export interface FaultHandler {
    * waits in its poll instead of reading the uffd once more first.
    */
   storageInFlight(): boolean;
+  /** True while a faulting thread waits for a storage read (the linger may then poll without sleeping). */
+  faultAwaitsStorage(): boolean;
   /**
    * The storage connections the pager may read in its own poll while it waits for faults and
    * replies together (see FaultLinger), with an `endTurn` that also runs the handler's own

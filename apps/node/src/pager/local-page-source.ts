@@ -78,6 +78,10 @@ export class LocalPageSource implements FaultHandler {
     return false;
   }
 
+  faultAwaitsStorage(): boolean {
+    return false;
+  }
+
   readonly directIo = null;
 
   onCommand(op: number, firstPage: number, count: number, arg: number): number {

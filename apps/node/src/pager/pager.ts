@@ -24,7 +24,8 @@ export interface PagerOptions {
    * How the pager waits between faults: it serves a stream of faults from its own blocking poll
    * and returns to its event loop after `lingerMs` without a fault (default 1; 0: after every
    * fault) or `maxTurnMs` of continuous service (default 5); with `storageReplies` (default true)
-   * that poll also reads the replies of TCP storage. See FaultLinger.
+   * that poll also reads the replies of TCP storage, and while a faulting thread waits for one it
+   * polls without sleeping for up to `spinUs` (default 100; 0: never). See FaultLinger.
    */
   linger?: Partial<FaultLingerOptions>;
   /** How long to wait for the worker to be ready; default 15 s (a cold tsx start takes ~0.5 s). */
@@ -96,7 +97,8 @@ export class Pager {
     for (const [name, value] of Object.entries(linger)) {
       if (name === 'storageReplies') continue;
       if (!(typeof value === 'number' && value >= 0 && Number.isFinite(value))) {
-        throw new PagerError('invalid-option', `linger.${name} must be a non-negative number of milliseconds, got ${String(value)}`);
+        const unit = name === 'spinUs' ? 'microseconds' : 'milliseconds';
+        throw new PagerError('invalid-option', `linger.${name} must be a non-negative number of ${unit}, got ${String(value)}`);
       }
     }
     const probe = probeUserfaultfd();

@@ -6,6 +6,8 @@ export const PAGER_COUNTER_NAMES = [
   'multiPageFills', 'multiPageFillPages', 'dirtyScans', 'dirtyRaces', 'rescueWrites',
   /** Socket reads of storage replies done in the pager's own poll, not the event loop (FaultLinger). */
   'storageReceives',
+  /** Waits for a storage reply that began by polling without sleeping, and those that ended in a sleep (FaultLinger spinUs). */
+  'storageSpins', 'storageSpinMisses',
 ] as const;
 
 /** One pager counter name. */

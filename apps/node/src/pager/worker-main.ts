@@ -115,8 +115,9 @@ async function start(data: PagerWorkerData): Promise<void> {
   // Storage I/O in flight keeps the pager in the loop, unless the linger reads its replies itself.
   const mayBlock = (): boolean => !held.stopped && (linger.readsStorage || !handler.awaitsLoop());
   const readFirst = (): boolean => !handler.storageInFlight();
+  const awaitingStorage = (): boolean => handler.faultAwaitsStorage();
   poll(uffd.fd, () => {
-    if (drain() > 0) linger.serve(drain, mayBlock, readFirst);
+    if (drain() > 0) linger.serve(drain, mayBlock, readFirst, awaitingStorage);
   });
   poll(data.doorbellFd, () => {
     doorbell.drain();

@@ -166,6 +166,11 @@ export class UffdRuntime implements FaultHandler {
     return this.storageOpsInFlight > 0;
   }
 
+  faultAwaitsStorage(): boolean {
+    // Open faults are threads waiting; with storage busy, they wait for it (a fetch, or a write-back that frees a frame).
+    return this.storageOpsInFlight > 0 && this.faultTimer.openCount > 0;
+  }
+
   onCommand(op: number, firstPage: number, count: number, arg: number): number {
     switch (op) {
       case RuntimeOp.SetBudget:
