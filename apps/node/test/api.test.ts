@@ -267,6 +267,8 @@ describe('GET /metrics', () => {
   it('is Prometheus text with region counters, donor, peers, fabric and process metrics', async () => {
     regions.count('r1', 'pgfault', 42);
     regions.count('kv0', 'slab_alloc', 2);
+    regions.count('r1', 'storageSpins', 3);
+    regions.count('r1', 'maxMessagesPerRead', 5);
     const answer = await call(port, 'GET', '/metrics');
     expect(answer.status).toBe(200);
     expect(answer.headers['content-type']).toMatch(/^text\/plain; version=0.0.4/);
@@ -277,6 +279,10 @@ describe('GET /metrics', () => {
     expect(sample('rackmem_vm_pgfault_total', { region: 'r1' })).toBe(42);
     expect(sample('rackmem_vm_pgfault_total', { region: 'kv0' })).toBe(0);
     expect(sample('rackmem_dvs_slab_alloc_total', { region: 'kv0' })).toBe(2);
+    expect(families.get('rackmem_pager_storage_spins_total')?.type).toBe('counter');
+    expect(sample('rackmem_pager_storage_spins_total', { region: 'r1' })).toBe(3);
+    expect(families.get('rackmem_pager_max_messages_per_read')?.type).toBe('gauge');
+    expect(sample('rackmem_pager_max_messages_per_read', { region: 'r1' })).toBe(5);
     expect(sample('rackmem_region_size_bytes', { region: 'r1' })).toBe(128 * 2 ** 20);
     expect(sample('rackmem_region_page_count_limit', { region: 'r1' })).toBe(8192);
     expect(sample('rackmem_region_local_bytes', { region: 'kv0' })).toBe(64 * 2 ** 20);

@@ -46,8 +46,10 @@ describeWithUffd('the daemon with paged regions (the original debugfs files as a
     expect(log.messages).toContain(`region created: vm-1 (${16 * MiB}, 4096, 1024, ${64 * MiB})`);
 
     const api = `http://127.0.0.1:${daemon.apiAddress.port}`;
-    const stat = (await (await fetch(`${api}/v1/regions/vm-1/stat`)).json()) as { stat: Record<string, number>; dirtyTracking: string };
+    const stat = (await (await fetch(`${api}/v1/regions/vm-1/stat`)).json()) as { stat: Record<string, number>; dirtyTracking: string; pager: Record<string, number> };
     expect(stat.stat.pgfault).toBeGreaterThanOrEqual(4096);
+    expect(stat.pager.messagesRead).toBeGreaterThanOrEqual(4096); // the pager thread's own counters
+    expect(stat.stat.slab_alloc).toBeUndefined(); // local storage: no dvs counters
     expect(stat.dirtyTracking).toBe(region.dirtyTracking);
     expect(['async', 'write-protect']).toContain(stat.dirtyTracking); // the improved set tracks dirtiness
     expect(stat.stat.page_count_limit).toBe(1024);

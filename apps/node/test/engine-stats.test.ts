@@ -1,3 +1,5 @@
+import { DVS_COUNTER_NAMES, type DvsCounters } from '@rackmem/dvs';
+import { VM_COUNTER_NAMES, type VmGauges } from '@rackmem/vm';
 import { describe, expect, it } from 'vitest';
 import { bucketOf, SharedEngineStats } from '../src/runtime/engine-stats.js';
 
@@ -20,6 +22,21 @@ describe('shared engine stats: fault-latency histogram', () => {
     expect(stats.snapshot().faultLatencyUs).toEqual({ count: 0, mean: 0, p50: 0, p99: 0, p999: 0, max: 0 });
     stats.recordLatencyUs(0.3);
     expect(stats.snapshot().faultLatencyUs.p50).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('shared engine stats: dvs counters', () => {
+  it('are null over local storage, and reach a second view of the same memory once remote storage publishes them', () => {
+    const writer = new SharedEngineStats();
+    const reader = new SharedEngineStats(writer.sab); // main's view of the pager's memory
+    const counts = new Float64Array(VM_COUNTER_NAMES.length);
+    const gauges = {} as VmGauges;
+    writer.publish(counts, gauges);
+    expect(reader.snapshot().dvs).toBeNull();
+    const dvs = Object.fromEntries(DVS_COUNTER_NAMES.map((name, i) => [name, i * 10])) as DvsCounters;
+    writer.publishDvsFrom(() => dvs);
+    writer.publish(counts, gauges);
+    expect(reader.snapshot().dvs).toEqual(dvs);
   });
 });
 

@@ -53,8 +53,12 @@ describeWithUffd('paged regions over donors in other processes (TCP)', () => {
       }
       expect(bad).toBe(0);
       await region.sync();
-      const { counters, gauges } = region.stats();
+      const { counters, gauges, dvs } = region.stats();
       expect(gauges.page_count).toBeLessThanOrEqual((64 * MiB) / PAGE);
+      // The dvs region's counters reach main too (the original's stat lists them after vm's).
+      expect(dvs?.slab_alloc).toBeGreaterThan(0);
+      expect(dvs?.slab_write).toBeGreaterThan(0);
+      expect(dvs?.slab_read).toBeGreaterThan(0);
       expect(counters.io_write).toBeGreaterThan(pages / 2);
       expect(counters.poisoned).toBe(0);
     } finally {

@@ -84,6 +84,12 @@ export class NodeMetrics {
         if (!(value >= 0)) continue;
         this.counter(`rackmem_dvs_${metricName(name)}_total`, `rack_dvs event counter ${name}, per region`, ['region']).inc(labels, value);
       }
+      for (const [name, value] of Object.entries(region.pager ?? {})) {
+        if (!(value >= 0)) continue;
+        // A high-water mark, not a count: a gauge.
+        if (name === 'maxMessagesPerRead') this.gauge('rackmem_pager_max_messages_per_read', 'Most userfaultfd messages one read returned, per region', ['region']).set(labels, value);
+        else this.counter(`rackmem_pager_${metricName(name)}_total`, `pager thread counter ${name}, per region`, ['region']).inc(labels, value);
+      }
       for (const [name, value] of Object.entries(region.gauges)) {
         this.gauge(gaugeMetricName(name), `region gauge ${name}`, ['region']).set(labels, value);
       }

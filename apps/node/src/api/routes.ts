@@ -60,6 +60,7 @@ export function regionView(info: RegionInfo): Record<string, unknown> {
     policySet: info.policySet,
     ...(info.dirtyTracking !== undefined ? { dirtyTracking: info.dirtyTracking } : {}),
     stat: Object.fromEntries(orderedStat(info)),
+    ...(info.pager !== undefined ? { pager: info.pager } : {}),
   };
 }
 
@@ -109,7 +110,14 @@ export function buildRoutes(services: ApiServices): Router {
     const format = req.query.get('format') ?? 'json';
     if (format === 'text') return { body: statText(info), contentType: 'text/plain; charset=utf-8' };
     if (format !== 'json') throw new ApiError(400, 'bad-query', `format "${format}" is not known; use json or text`);
-    return { body: { name: info.name, ...(info.dirtyTracking !== undefined ? { dirtyTracking: info.dirtyTracking } : {}), stat: Object.fromEntries(orderedStat(info)) } };
+    return {
+      body: {
+        name: info.name,
+        ...(info.dirtyTracking !== undefined ? { dirtyTracking: info.dirtyTracking } : {}),
+        stat: Object.fromEntries(orderedStat(info)),
+        ...(info.pager !== undefined ? { pager: info.pager } : {}),
+      },
+    };
   });
   router.add('GET', '/v1/regions/:name/limit', (req) => {
     const info = regionOr404(regions, req.params.name);

@@ -1,6 +1,7 @@
 // Simple in-memory services: the default RegionService of a node with no regions, and fakes
 // for tests of the API, metrics and CLI.
 import { formatHostPort, parseHostPort } from '../config/address.js';
+import { PAGER_COUNTER_NAMES } from '../pager/stats.js';
 import { DEFAULT_LISTEN_PORT } from '../config/schema.js';
 import { PeerError, RegionServiceError, type PeerInfoLike, type PeerService, type RegionInfo, type RegionService } from './ports.js';
 
@@ -31,6 +32,7 @@ interface Region {
   readonly policySet: string;
   readonly counters: Record<string, number>;
   readonly dvs: Record<string, number>;
+  readonly pager: Record<string, number>;
 }
 
 /**
@@ -49,6 +51,7 @@ export class InMemoryRegionService implements RegionService {
   add(options: InMemoryRegionOptions): void {
     const counters = Object.fromEntries(VM_COUNTER_NAMES.map((n) => [n, 0]));
     const dvs = Object.fromEntries(DVS_COUNTER_NAMES.map((n) => [n, 0]));
+    const pager = Object.fromEntries(PAGER_COUNTER_NAMES.map((n) => [n, 0]));
     this.regions.set(options.name, {
       name: options.name,
       sizeBytes: options.sizeBytes,
@@ -57,15 +60,17 @@ export class InMemoryRegionService implements RegionService {
       policySet: options.policySet ?? 'original',
       counters,
       dvs,
+      pager,
     });
   }
 
-  /** Adds `by` to a vm or dvs counter of a region. */
+  /** Adds `by` to a vm, dvs or pager counter of a region. */
   count(name: string, counter: string, by = 1): void {
     const region = this.regions.get(name);
     if (region === undefined) throw new RegionServiceError('unknown-region', `no region "${name}"`);
     if (counter in region.counters) region.counters[counter] += by;
     else if (counter in region.dvs) region.dvs[counter] += by;
+    else if (counter in region.pager) region.pager[counter] += by;
     else throw new RegionServiceError('internal', `no counter "${counter}"`);
   }
 
@@ -105,6 +110,7 @@ export class InMemoryRegionService implements RegionService {
       policySet: r.policySet,
       counters: { ...r.counters },
       dvs: { ...r.dvs },
+      pager: { ...r.pager },
       gauges: {
         region_size: r.sizeBytes,
         region_page_size: r.pageSizeBytes,

@@ -21,8 +21,10 @@ export interface RegionInfo {
   readonly counters: Record<string, number>;
   /** Gauges: region_size, region_page_size, page_count, page_count_limit, full, active_list_size, inactive_list_size (and any others after them). */
   readonly gauges: Record<string, number>;
-  /** The dvs counters, in the original's order (slab_alloc, slab_free, ...). */
+  /** The dvs counters, in the original's order (slab_alloc, slab_free, ...); empty over local storage. */
   readonly dvs: Record<string, number>;
+  /** The pager thread's own counters (messagesRead, storeFills, storageSpins, ...; see PAGER_COUNTER_NAMES), for userfaultfd regions. */
+  readonly pager?: Record<string, number>;
 }
 
 /** Codes of {@link RegionServiceError}: the HTTP status follows from them. */

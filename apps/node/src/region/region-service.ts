@@ -60,7 +60,8 @@ export class PagedRegionService implements RegionService {
       dirtyTracking: entry.region.dirtyTracking,
       counters: { ...stats.counters },
       gauges: { ...stats.gauges },
-      dvs: {},
+      dvs: { ...stats.dvs },
+      pager: { ...stats.pager },
     };
   }
 

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { DvsRegionListener } from '@rackmem/dvs';
+import { DvsRegion, type DvsRegionListener } from '@rackmem/dvs';
 import { TcpFabric, type DirectReceiver } from '@rackmem/krdma';
 import { PagingEngine, type PageStore } from '@rackmem/vm';
 import { PAGE_SIZE_BYTES } from '../native/constants.js';
@@ -43,6 +43,7 @@ export async function buildEngineRuntime(
   const listener: DvsRegionListener = { pagesLost: (pages) => hook.runtime?.pagesLost(pages) };
   const { store, close, io } = await openStorage(config, regionBytes, listener);
   const stats = new SharedEngineStats(config.statsSab);
+  if (store instanceof DvsRegion) stats.publishDvsFrom(() => store.counters());
   const runtime = new UffdRuntime(engine, store, mapper, frames, counters, stats, () => performance.now(), close, reportLost, scanner, config.testHooks, io);
   hook.runtime = runtime;
   return runtime;

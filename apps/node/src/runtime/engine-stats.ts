@@ -1,3 +1,4 @@
+import { DVS_COUNTER_NAMES, type DvsCounterName, type DvsCounters } from '@rackmem/dvs';
 import { VM_COUNTER_NAMES, type VmCounterName, type VmGauges } from '@rackmem/vm';
 
 /** Gauges shared with main, in slot order after the counters. */
@@ -38,6 +39,8 @@ export interface EngineStats {
   gauges: Record<(typeof SHARED_GAUGE_NAMES)[number], number>;
   /** Fault service time (first message to map) percentiles in microseconds (upper bounds of ~12% wide buckets). */
   faultLatencyUs: { count: number; mean: number; p50: number; p99: number; p999: number; max: number };
+  /** The dvs region's counters (slab_alloc, ...) when the region pages to remote storage; null over local storage. */
+  dvs: Record<DvsCounterName, number> | null;
 }
 
 /**
@@ -49,15 +52,27 @@ export class SharedEngineStats {
   readonly slots: Float64Array;
   private readonly gaugeBase = VM_COUNTER_NAMES.length;
   private readonly latencyBase = VM_COUNTER_NAMES.length + SHARED_GAUGE_NAMES.length;
+  /** A presence flag (1: remote storage publishes here), then one slot per dvs counter. */
+  private readonly dvsBase = this.latencyBase + 3 + LATENCY_BUCKETS;
+  private dvsSource: (() => DvsCounters) | null = null;
 
-  constructor(readonly sab = new SharedArrayBuffer((VM_COUNTER_NAMES.length + SHARED_GAUGE_NAMES.length + 3 + LATENCY_BUCKETS) * 8)) {
+  constructor(readonly sab = new SharedArrayBuffer((VM_COUNTER_NAMES.length + SHARED_GAUGE_NAMES.length + 3 + LATENCY_BUCKETS + 1 + DVS_COUNTER_NAMES.length) * 8)) {
     this.slots = new Float64Array(sab);
   }
 
-  /** Publishes the engine's counters and gauges (pager thread). */
+  /** Makes `publish` copy the remote storage's dvs counters too (pager thread). */
+  publishDvsFrom(source: () => DvsCounters): void {
+    this.dvsSource = source;
+    this.slots[this.dvsBase] = 1;
+  }
+
+  /** Publishes the engine's counters and gauges, and the dvs counters when there are any (pager thread). */
   publish(counts: Float64Array, gauges: VmGauges): void {
     this.slots.set(counts, 0);
     for (let i = 0; i < SHARED_GAUGE_NAMES.length; i++) this.slots[this.gaugeBase + i] = gauges[SHARED_GAUGE_NAMES[i]];
+    if (this.dvsSource === null) return;
+    const dvs = this.dvsSource();
+    for (let i = 0; i < DVS_COUNTER_NAMES.length; i++) this.slots[this.dvsBase + 1 + i] = dvs[DVS_COUNTER_NAMES[i]];
   }
 
   /** Records one fault's service time (pager thread). */
@@ -89,10 +104,16 @@ export class SharedEngineStats {
       }
       return s[b + 2];
     };
+    let dvs: EngineStats['dvs'] = null;
+    if (s[this.dvsBase] === 1) {
+      dvs = {} as Record<DvsCounterName, number>;
+      for (let i = 0; i < DVS_COUNTER_NAMES.length; i++) dvs[DVS_COUNTER_NAMES[i]] = s[this.dvsBase + 1 + i];
+    }
     return {
       counters,
       gauges,
       faultLatencyUs: { count, mean: count ? s[b + 1] / count : 0, p50: quantile(0.5), p99: quantile(0.99), p999: quantile(0.999), max: s[b + 2] },
+      dvs,
     };
   }
 }
