@@ -30,6 +30,7 @@ describeWithUffd('rackmem bench fault (tiny sizes: the JSON, not the figures)', 
       expect(roundRatios.local[0]).toBeCloseTo((r.medianRatio as number), 1); // one round: the same ratio
       expect(roundRatios.remote[0]).toBeCloseTo((r.remoteMedianRatio as number), 1);
     }
+    expect(result.pagerStorageWaitSpinUs).toBe(100); // the configuration the remote figures were measured with
     expect(result.seqPagesPerSecPrefetch).toBeGreaterThan(0);
     expect(result.seqPagesPerSecDemand).toBeGreaterThan(0);
     expect(Object.keys(result.goalsMet as object).sort()).toEqual(['localFree', 'localPinned', 'prefetch', 'remoteFree', 'remotePinned']);

@@ -10,6 +10,7 @@
  */
 import { currentThreadCpus, pinCurrentThread } from '../native/affinity.js';
 import { probeUserfaultfd } from '../native/uffd-probe.js';
+import { DEFAULT_FAULT_LINGER } from '../pager/fault-linger.js';
 import { PagedRegion, type PagedRegionOptions } from '../region/paged-region.js';
 import type { StorageConfig } from '../runtime/storage-config.js';
 import { startMemoryNodes } from '../demo/memory-nodes.js';
@@ -125,6 +126,9 @@ export async function runFaultBench(options: FaultBenchOptions = {}): Promise<Re
   const result: Record<string, unknown> = {
     pages: PAGES, remotePages: REMOTE_PAGES, rounds: ROUNDS, warmupPages: WARMUP_PAGES, cpus: allCpus.length, node: process.version,
     pager: 'libs/vm engine in the userfaultfd pager worker (improved policy set, prefetch off)',
+    // While a faulting thread waits for a donor's reply the pager polls without sleeping for up
+    // to this long (FaultLinger); the C client blocks in recv.
+    pagerStorageWaitSpinUs: DEFAULT_FAULT_LINGER.spinUs,
     remoteServer: 'krdma TcpFabric donor process on 127.0.0.1 (memory-node)',
     remoteReferenceServer: 'the same krdma donor process: the C reference speaks krdma wire protocol v1 (HMAC-SHA256 handshake, 16 MiB slabs, one 4 KiB read request per fault) over one blocking TCP_NODELAY connection',
   };
