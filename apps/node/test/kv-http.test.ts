@@ -196,6 +196,8 @@ describeWithUffd('kv serve (the command) over a paged region', () => {
       ['--storage', 'remote', '--donors', '127.0.0.1:1', '--secret-file', '/nonexistent/secret'],
       ['--transport', 'infiniband'],
       ['--transport', 'rdma'], // rdma moves remote storage: not with --storage local
+      ['--spin-us', '-5'],
+      ['--spin-us', 'forever'],
     ]) {
       exitCode = undefined;
       errors.length = 0;

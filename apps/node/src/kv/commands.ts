@@ -5,6 +5,7 @@ import { parseHostPort } from '../config/address.js';
 import { formatBytes, parseSize } from '../config/size.js';
 import { HOW_TO_ALLOW_USERFAULTFD } from '../native/errors.js';
 import { probeUserfaultfd } from '../native/uffd-probe.js';
+import { DEFAULT_FAULT_LINGER } from '../pager/fault-linger.js';
 import type { StorageConfig } from '../runtime/storage-config.js';
 import { KV_BENCH_DEFAULTS, formatBenchTable, runKvBench, validateBenchOptions, type KvBenchOptions } from './bench.js';
 import { KvError } from './errors.js';
@@ -50,6 +51,7 @@ interface ServeFlags {
   nodeName?: string;
   replication: string;
   transport: string;
+  spinUs: string;
   maxKeys?: string;
 }
 
@@ -86,6 +88,7 @@ export function registerKvCommands(program: Command, options: KvCommandOptions =
     .option('--node-name <name>', 'remote storage: this node\'s name on the wire (default kv-<hostname>)')
     .option('--replication <n>', 'remote storage: copies of each slab on distinct donors', '1')
     .option('--transport <kind>', 'remote storage: tcp, or rdma (one-sided verbs to donors started with --transport rdma)', 'tcp')
+    .option('--spin-us <us>', 'remote storage: how long the pager polls for a donor\'s reply before it sleeps, while a request waits for a page (0: never)', String(DEFAULT_FAULT_LINGER.spinUs))
     .option('--max-keys <n>', 'most keys (default: one per 512 bytes of the region)')
     .action((flags: ServeFlags) => run(() => serve(flags, stdout, options)));
 
@@ -158,6 +161,7 @@ async function serve(flags: ServeFlags, stdout: (text: string) => void, options:
   if (localBytes < 4096 || localBytes > sizeBytes) usage(`--local: ${flags.local} must be between 4096 bytes (one page) and --size (${formatBytes(sizeBytes)})`);
   const policySet = policyFlag(flags.policy);
   const maxKeys = flags.maxKeys === undefined ? undefined : intFlag('max-keys', flags.maxKeys, 1, 50_000_000);
+  const spinUs = intFlag('spin-us', flags.spinUs, 0, 1_000_000);
   let storage: StorageConfig;
   if (flags.transport !== 'tcp' && flags.transport !== 'rdma') usage(`--transport: expected tcp or rdma, got "${flags.transport}"`);
   if (flags.storage === 'local') {
@@ -187,7 +191,7 @@ async function serve(flags: ServeFlags, stdout: (text: string) => void, options:
   requireUserfaultfd();
   let service: KvService;
   try {
-    service = await KvService.start({ name: 'kv', sizeBytes, localBytes, policySet, storage, maxKeys, host: listen.host, port: listen.port });
+    service = await KvService.start({ name: 'kv', sizeBytes, localBytes, policySet, storage, maxKeys, host: listen.host, port: listen.port, linger: { spinUs } });
   } catch (error) {
     if (error instanceof KvError) throw new KvCommandError(EXIT_USAGE, error.message);
     throw new KvCommandError(EXIT_FAILURE, `cannot start the kv service: ${(error as Error).message}`);

@@ -1,7 +1,7 @@
 // A kv service: a PagedRegion, a KvStore laid out in it and a KvServer in front of it. Used by
 // `rackmem kv serve` and, once per local-memory ratio, by `rackmem kv bench`.
 import type { PolicySetName } from '@rackmem/vm';
-import { PagedRegion } from '../region/paged-region.js';
+import { PagedRegion, type PagedRegionOptions } from '../region/paged-region.js';
 import type { StorageConfig } from '../runtime/storage-config.js';
 import { KvServer } from './server.js';
 import { KvStore } from './store.js';
@@ -18,6 +18,8 @@ export interface KvServiceOptions {
   maxKeys?: number;
   host?: string;
   port?: number;
+  /** How the region's pager waits between faults and for storage (see PagedRegionOptions.linger). */
+  linger?: PagedRegionOptions['linger'];
 }
 
 /** A running kv service. */
@@ -35,6 +37,7 @@ export class KvService {
       localBytes: options.localBytes,
       policySet,
       storage: options.storage ?? { kind: 'local' },
+      linger: options.linger,
     });
     try {
       const store = KvStore.format(region.arrayBuffers(), { maxKeys: options.maxKeys });
