@@ -85,4 +85,20 @@ describe('FaultLinger', () => {
     expect(spins()).toBe(2);
     expect(counters.slots[PAGER_COUNTER.storageReceives]).toBe(1);
   });
+
+  it('stops spinning for a while when replies keep outlasting the spin (a slow network), then tries again', () => {
+    const uffd = eventFd();
+    const socket = eventFd();
+    const counters = new PagerCounters();
+    const io: DirectReceiver = { receiveFds: [socket.fd], receiveNow: () => socket.drain() * 8, endTurn: () => {} };
+    const linger = new FaultLinger(uffd.fd, [], { ...options, lingerMs: 1, spinUs: 20 }, io, counters);
+    const spins = (): number => counters.slots[PAGER_COUNTER.storageSpins];
+    const wait = (): void => void linger.serve(() => 0, () => true, () => false, () => true); // nothing ever comes
+    for (let i = 0; i < 8; i++) wait();
+    expect([spins(), counters.slots[PAGER_COUNTER.storageSpinMisses]]).toEqual([8, 8]);
+    for (let i = 0; i < 64; i++) wait(); // backed off: straight to the blocking poll
+    expect(spins()).toBe(8);
+    wait(); // tried again
+    expect(spins()).toBe(9);
+  });
 });

@@ -8,6 +8,10 @@ import { PAGER_COUNTER, type PagerCounters } from './stats.js';
 /** `struct pollfd` is 8 bytes: int fd, short events, short revents. */
 const POLLFD_BYTES = 8;
 const POLLIN = 1;
+/** Storage waits that outlast the spin this many times in a row mean the round trip is longer than `spinUs`... */
+const SPIN_BACKOFF_MISSES = 8;
+/** ...so the next this many waits sleep at once, then the spin is tried again. */
+const SPIN_BACKOFF_WAITS = 64;
 
 /** Options of {@link FaultLinger}. */
 export interface FaultLingerOptions {
@@ -52,7 +56,9 @@ export const DEFAULT_FAULT_LINGER: FaultLingerOptions = { lingerMs: 1, maxTurnMs
  * at most `spinUs`. On the development VM (guest halt-polling off) a pager that sleeps lets its
  * CPU halt, and the reply then pays for waking a halted vCPU: about half of a remote fault's
  * time, pinned (A/B: 110 against 55 µs per fault over loopback TCP). The spin costs CPU only
- * while a thread is blocked on the page anyway, and at most `spinUs` per wait.
+ * while a thread is blocked on the page anyway, and at most `spinUs` per wait; where replies keep
+ * taking longer than that (a slow network), it backs off: after 8 waits in a row that outlasted
+ * it, the next 64 sleep at once.
  */
 export class FaultLinger {
   private pollfds: Buffer = Buffer.alloc(0);
@@ -61,6 +67,8 @@ export class FaultLinger {
   private ioFds: readonly number[] | null = null;
   private readonly fixedFds: readonly number[];
   private readonly spinMs: number;
+  private spinMissesInRow = 0;
+  private spinSkips = 0;
 
   constructor(
     uffdFd: number,
@@ -108,7 +116,10 @@ export class FaultLinger {
         // Buffer's validated accessors cost more than the rest of this loop.
         for (let i = 0; i < this.count; i++) b[i * POLLFD_BYTES + 6] = b[i * POLLFD_BYTES + 7] = 0;
         let ready = 0;
-        if (this.spinMs > 0 && io !== null && awaitingStorage()) ready = this.spin(poll);
+        if (this.spinMs > 0 && io !== null && awaitingStorage()) {
+          if (this.spinSkips > 0) this.spinSkips--;
+          else ready = this.spin(poll);
+        }
         if (ready === 0) ready = poll(b, this.count, this.options.lingerMs);
         if (ready <= 0) break; // quiet (or EINTR): the loop takes over
         // Returning without endTurn is safe: what a turn leaves undone also waits in a microtask,
@@ -143,7 +154,15 @@ export class FaultLinger {
     let ready: number;
     do ready = poll(this.pollfds, this.count, 0);
     while (ready === 0 && performance.now() < until);
-    if (ready === 0) this.counters?.add(PAGER_COUNTER.storageSpinMisses);
+    if (ready > 0) {
+      this.spinMissesInRow = 0;
+    } else {
+      this.counters?.add(PAGER_COUNTER.storageSpinMisses);
+      if (++this.spinMissesInRow === SPIN_BACKOFF_MISSES) {
+        this.spinMissesInRow = 0;
+        this.spinSkips = SPIN_BACKOFF_WAITS;
+      }
+    }
     return ready;
   }
 
