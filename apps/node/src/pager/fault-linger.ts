@@ -30,8 +30,8 @@ export interface FaultLingerOptions {
 
 /**
  * Defaults: a fault stream with gaps under 1 ms is served without the loop, for at most 5 ms at a
- * time; a thread waiting for a remote page is watched for up to 100 µs without sleeping (a
- * loopback or rack TCP round trip; RDMA's is shorter).
+ * time; a thread waiting for a page over TCP is watched for up to 100 µs without sleeping (a
+ * loopback or in-rack round trip).
  */
 export const DEFAULT_FAULT_LINGER: FaultLingerOptions = { lingerMs: 1, maxTurnMs: 5, storageReplies: true, spinUs: 100 };
 
