@@ -1,8 +1,9 @@
-// Prometheus metrics of a node (prom-client, a registry per node): per-region vm and dvs counters
+// Prometheus metrics of a node (prom-client, a registry per node): per-region vm, dvs and pager counters
 // and gauges labelled by region, the donor's capacity and use, peer states, API requests, fabric
 // socket counters and the process metrics. Region and peer values are read at scrape time.
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { PeerService, RegionService } from '../daemon/ports.js';
+import { PAGER_HIGH_WATER_COUNTER } from '../pager/stats.js';
 
 /** A donor's figures (krdma DonorStats). */
 export interface DonorFigures {
@@ -86,8 +87,7 @@ export class NodeMetrics {
       }
       for (const [name, value] of Object.entries(region.pager ?? {})) {
         if (!(value >= 0)) continue;
-        // A high-water mark, not a count: a gauge.
-        if (name === 'maxMessagesPerRead') this.gauge('rackmem_pager_max_messages_per_read', 'Most userfaultfd messages one read returned, per region', ['region']).set(labels, value);
+        if (name === PAGER_HIGH_WATER_COUNTER) this.gauge(`rackmem_pager_${metricName(name)}`, `pager thread high-water mark ${name}, per region`, ['region']).set(labels, value);
         else this.counter(`rackmem_pager_${metricName(name)}_total`, `pager thread counter ${name}, per region`, ['region']).inc(labels, value);
       }
       for (const [name, value] of Object.entries(region.gauges)) {

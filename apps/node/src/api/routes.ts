@@ -50,7 +50,16 @@ function regionOr404(regions: RegionService, name: string): RegionInfo {
   return info;
 }
 
-/** A region as listed: its parameters and its stat in the original's order. */
+/** A region's counters as the API shows them: dirty tracking, the stat in the original's order, the pager's own. */
+function statView(info: RegionInfo): Record<string, unknown> {
+  return {
+    ...(info.dirtyTracking !== undefined ? { dirtyTracking: info.dirtyTracking } : {}),
+    stat: Object.fromEntries(orderedStat(info)),
+    ...(info.pager !== undefined ? { pager: info.pager } : {}),
+  };
+}
+
+/** A region as listed: its parameters and its counters (see statView). */
 export function regionView(info: RegionInfo): Record<string, unknown> {
   return {
     name: info.name,
@@ -58,9 +67,7 @@ export function regionView(info: RegionInfo): Record<string, unknown> {
     pageSizeBytes: info.pageSizeBytes,
     localBytes: info.localBytes,
     policySet: info.policySet,
-    ...(info.dirtyTracking !== undefined ? { dirtyTracking: info.dirtyTracking } : {}),
-    stat: Object.fromEntries(orderedStat(info)),
-    ...(info.pager !== undefined ? { pager: info.pager } : {}),
+    ...statView(info),
   };
 }
 
@@ -110,14 +117,7 @@ export function buildRoutes(services: ApiServices): Router {
     const format = req.query.get('format') ?? 'json';
     if (format === 'text') return { body: statText(info), contentType: 'text/plain; charset=utf-8' };
     if (format !== 'json') throw new ApiError(400, 'bad-query', `format "${format}" is not known; use json or text`);
-    return {
-      body: {
-        name: info.name,
-        ...(info.dirtyTracking !== undefined ? { dirtyTracking: info.dirtyTracking } : {}),
-        stat: Object.fromEntries(orderedStat(info)),
-        ...(info.pager !== undefined ? { pager: info.pager } : {}),
-      },
-    };
+    return { body: { name: info.name, ...statView(info) } };
   });
   router.add('GET', '/v1/regions/:name/limit', (req) => {
     const info = regionOr404(regions, req.params.name);

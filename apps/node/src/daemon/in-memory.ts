@@ -1,8 +1,8 @@
 // Simple in-memory services: the default RegionService of a node with no regions, and fakes
 // for tests of the API, metrics and CLI.
 import { formatHostPort, parseHostPort } from '../config/address.js';
-import { PAGER_COUNTER_NAMES } from '../pager/stats.js';
 import { DEFAULT_LISTEN_PORT } from '../config/schema.js';
+import { PAGER_COUNTER_NAMES } from '../pager/stats.js';
 import { PeerError, RegionServiceError, type PeerInfoLike, type PeerService, type RegionInfo, type RegionService } from './ports.js';
 
 /** Vm counter names in the original's output order. */

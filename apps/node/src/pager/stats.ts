@@ -13,6 +13,9 @@ export const PAGER_COUNTER_NAMES = [
 /** One pager counter name. */
 export type PagerCounterName = (typeof PAGER_COUNTER_NAMES)[number];
 
+/** The counter that is a high-water mark, not a count (exported as a gauge). */
+export const PAGER_HIGH_WATER_COUNTER: PagerCounterName = 'maxMessagesPerRead';
+
 /** A snapshot of the pager counters. */
 export type PagerStats = Record<PagerCounterName, number>;
 

@@ -60,7 +60,7 @@ export class PagedRegionService implements RegionService {
       dirtyTracking: entry.region.dirtyTracking,
       counters: { ...stats.counters },
       gauges: { ...stats.gauges },
-      dvs: { ...stats.dvs },
+      dvs: { ...(stats.dvs ?? {}) }, // null over local storage
       pager: { ...stats.pager },
     };
   }
